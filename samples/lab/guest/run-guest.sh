@@ -1,0 +1,32 @@
+# Guest-side driver (run by /init inside the lab VM): scenario, collector, tarball out on /dev/ttyS1.
+. /lab/lib.sh
+SCEN=$(cat /lab/scenario-name)
+say "scenario $SCEN on $(uname -r), hostname $(hostname), $(date -u +%FT%TZ)"
+say "modules at boot: $(awk '{printf "%s ", $1}' /proc/modules)"
+t0=$(date +%s)
+timeout 200 sh /lab/scenario.sh
+say "scenario exit=$? after $(( $(date +%s) - t0 )) s"
+snap "before collector"
+klog_summary
+sleep 1
+mkdir -p /tmp/nfdiag-out
+cd /tmp/nfdiag-out
+ARGS=$(cat /lab/collect-args 2>/dev/null)
+t1=$(date +%s)
+say "collector: sh /usr/local/sbin/nfdiag-collect.sh $ARGS"
+timeout 180 sh /usr/local/sbin/nfdiag-collect.sh $ARGS > /tmp/collector.stdout 2> /tmp/collector.stderr
+rc=$?
+say "collector exit=$rc after $(( $(date +%s) - t1 )) s"
+sed 's/^/[collector stdout] /' /tmp/collector.stdout | tail -20
+sed 's/^/[collector stderr] /' /tmp/collector.stderr | tail -40
+snap "after collector"
+out=$(grep -o '/[^ ]*\.tar\.gz' /tmp/collector.stdout | tail -1)
+[ -f "$out" ] || out=$(ls -t /tmp/nfdiag-out/*.tar.gz /tmp/*.tar.gz /root/*.tar.gz 2>/dev/null | head -1)
+if [ -f "$out" ]; then
+    say "bundle $out $(wc -c < "$out") bytes"
+    stty -F /dev/ttyS1 raw -echo 2>/dev/null
+    { echo "NFDIAG-BUNDLE-BEGIN $(basename "$out")"; base64 "$out"; echo "NFDIAG-BUNDLE-END"; } > /dev/ttyS1
+else
+    say "no bundle produced"
+fi
+say "done"
