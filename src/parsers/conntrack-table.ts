@@ -1,0 +1,236 @@
+/**
+ * Aggregates a conntrack table dump: /proc/net/nf_conntrack (proc/<pid>/net/nf_conntrack in sos 4.0),
+ * `conntrack -L` and `conntrack -L -o extended` (sos: sos_commands/conntrack/conntrack_-L_-o_extended),
+ * with the conntrack-tools summary line from stderr when it was merged in.
+ *
+ * Real sample (/proc/net/nf_conntrack in a lab namespace, kernel 6.18):
+ *
+ *   ipv4     2 tcp      6 431998 ESTABLISHED src=10.88.0.2 dst=10.88.0.1 sport=56678 dport=8080 src=10.88.0.1 dst=10.88.0.2 sport=8080 dport=56678 [ASSURED] mark=0 zone=0 use=2
+ *   ipv4     2 udp      17 28 src=10.88.0.2 dst=10.88.0.1 sport=60901 dport=9999 [UNREPLIED] src=10.88.0.1 dst=10.88.0.2 sport=9999 dport=60901 mark=0 zone=0 use=2
+ *   ipv4     2 icmp     1 28 src=10.88.0.2 dst=10.88.0.1 type=8 code=0 id=16962 [UNREPLIED] src=10.88.0.1 dst=10.88.0.2 type=0 code=0 id=16962 mark=0 zone=5 use=2
+ *
+ * `conntrack -L` prints the same without `ipv4     2 ` and omits zone 0; stderr ends with
+ * `conntrack v1.4.7 (conntrack-tools): 25 flow entries have been shown.`
+ *
+ * Streamed: no entry is kept. Per-key counts are exact up to a cap of distinct keys per map, then a
+ * Space-Saving sketch takes over and the map says `approximate: true`. Addresses are counted as
+ * printed (/proc zero-pads IPv6, `conntrack -L` compresses it).
+ */
+import { z } from "zod";
+import type { ParseWarning, ParserFactory } from "./types.js";
+import { BoundedCounter, topCountsSchema } from "./conntrack/bounded-counter.js";
+import { provenanceAt, provenanceSchema, readToolMessage, skippedLineWarning, stripCr, toolMessageSchema, type ToolMessage } from "./conntrack/common.js";
+import { emptyEntry, readEntryLine } from "./conntrack/entry-line.js";
+
+/** TCP established timeout default (kernel-facts §2.2). */
+export const TCP_ESTABLISHED_DEFAULT = 432000;
+/** An entry whose timeout is within this many seconds of the default saw traffic in the last hour. */
+export const NEAR_DEFAULT_WINDOW = 3600;
+
+export interface TableOptions {
+  /** Distinct keys counted exactly per map before the sketch takes over. */
+  exactKeyCap?: number;
+  /** Counters kept by the sketch. */
+  sketchSize?: number;
+  /** Items listed in the top lists. */
+  topN?: number;
+}
+
+const sampleSchema = z.object({ text: z.string(), provenance: provenanceSchema });
+
+export const schema = z.object({
+  /** Parsed entries. */
+  entries: z.number().int().nonnegative(),
+  /** `l3-prefix` = /proc or `-o extended`; `plain` = `conntrack -L`. */
+  layout: z.enum(["l3-prefix", "plain", "mixed", "empty"]),
+  firstLine: z.number().int().nullable(),
+  lastLine: z.number().int().nullable(),
+  unparsable: z.object({ count: z.number().int().nonnegative(), firstLines: z.array(z.number().int()) }),
+  byL3: topCountsSchema,
+  byL4: topCountsSchema,
+  /** TCP entries by state (`ESTABLISHED`, `TIME_WAIT` …). */
+  byTcpState: topCountsSchema,
+  /** Other stateful protocols, keyed `<l4> <STATE>` (sctp, dccp). */
+  byOtherState: topCountsSchema,
+  /** Entries carrying each bracketed flag (`ASSURED`, `UNREPLIED`, `OFFLOAD`, `HW_OFFLOAD` …). */
+  byFlag: topCountsSchema,
+  /** Original-direction destination port, keyed `<l4>/<port>`. */
+  byDestinationPort: topCountsSchema,
+  topSources: topCountsSchema,
+  topDestinations: topCountsSchema,
+  /** Zone (missing field = zone 0: `conntrack -L` omits it). */
+  byZone: topCountsSchema,
+  /** Mark (`(none)` when the field is absent). */
+  byMark: topCountsSchema,
+  /** Entries with a `use=` field and their use counts. */
+  use: z.object({ withField: z.number().int().nonnegative(), byValue: topCountsSchema }),
+  /** `-E` output: events by kind. */
+  byEvent: topCountsSchema,
+  timeouts: z.object({
+    withTimeout: z.number().int().nonnegative(),
+    under60s: z.number().int().nonnegative(),
+    under1h: z.number().int().nonnegative(),
+    under1d: z.number().int().nonnegative(),
+    atLeast1d: z.number().int().nonnegative(),
+    /** Timeout within NEAR_DEFAULT_WINDOW below 432000 s (TCP established default, refreshed recently). */
+    nearTcpEstablishedDefault: z.number().int().nonnegative(),
+    max: z.number().int().nonnegative().nullable(),
+  }),
+  /** Sums of packets=/bytes= (both directions) when accounting was on. */
+  accounting: z.object({ entries: z.number().int().nonnegative(), packets: z.number().nonnegative(), bytes: z.number().nonnegative() }),
+  /** A few lines per state (`ESTABLISHED`, or the l4 name for stateless entries). */
+  samples: z.record(z.string(), z.array(sampleSchema)),
+  /** conntrack-tools lines (summary `N flow entries have been shown.`, errors). */
+  toolMessages: z.array(toolMessageSchema),
+  /** True when any map passed its exact cap. */
+  approximate: z.boolean(),
+});
+export type ConntrackTable = z.infer<typeof schema>;
+
+const SAMPLES_PER_STATE = 3;
+const MAX_SAMPLE_KEYS = 40;
+const MAX_SAMPLE_CHARS = 400;
+const UNPARSABLE_WARNINGS = 5;
+const UNPARSABLE_LINES_KEPT = 10;
+const MAX_TOOL_MESSAGES = 20;
+
+export function createTableParser(options: TableOptions = {}): ParserFactory<ConntrackTable> {
+  const cap = options.exactKeyCap ?? 200_000;
+  const sketch = options.sketchSize ?? 4096;
+  const topN = options.topN ?? 20;
+  return (ctx) => {
+    const warnings: ParseWarning[] = [];
+    const small = (): BoundedCounter => new BoundedCounter(1000, 256);
+    const big = (): BoundedCounter => new BoundedCounter(cap, sketch);
+    const byL3 = small(), byL4 = small(), byTcpState = small(), byOtherState = small(), byFlag = small(), byEvent = small();
+    const byDport = big(), sources = big(), destinations = big(), byZone = big(), byMark = big(), byUse = big();
+    const fields = emptyEntry();
+    const samples = new Map<string, { text: string; provenance: ReturnType<typeof provenanceAt> }[]>();
+    const toolMessages: ToolMessage[] = [];
+    const unparsableLines: number[] = [];
+    let unparsable = 0;
+    let entries = 0, withPrefix = 0, firstLine: number | null = null, lastLine: number | null = null;
+    let withUse = 0, withTimeout = 0, under60 = 0, under1h = 0, under1d = 0, atLeast1d = 0, nearDefault = 0;
+    let maxTimeout: number | null = null;
+    let acctEntries = 0, packets = 0, bytes = 0;
+
+    const keepSample = (key: string, line: string, lineNo: number): void => {
+      let list = samples.get(key);
+      if (list === undefined) {
+        if (samples.size >= MAX_SAMPLE_KEYS) return;
+        list = [];
+        samples.set(key, list);
+      }
+      if (list.length >= SAMPLES_PER_STATE) return;
+      list.push({ text: line.length > MAX_SAMPLE_CHARS ? `${line.slice(0, MAX_SAMPLE_CHARS)}…` : line, provenance: provenanceAt(ctx.path, lineNo) });
+    };
+
+    const count = (line: string, lineNo: number): void => {
+      entries++;
+      if (firstLine === null) firstLine = lineNo;
+      lastLine = lineNo;
+      const f = fields;
+      if (f.l3 !== null) withPrefix++;
+      byL3.add(f.l3 ?? "(none)");
+      byL4.add(f.l4);
+      if (f.event !== null) byEvent.add(f.event);
+      if (f.state !== null) {
+        if (f.l4 === "tcp") byTcpState.add(f.state);
+        else byOtherState.add(`${f.l4} ${f.state}`);
+      }
+      for (const flag of f.flags) byFlag.add(flag);
+      if (f.dport !== null) byDport.add(`${f.l4}/${f.dport}`);
+      sources.add(f.src);
+      destinations.add(f.dst);
+      byZone.add(f.zone ?? "0");
+      byMark.add(f.mark ?? "(none)");
+      if (f.use !== null) {
+        withUse++;
+        byUse.add(f.use);
+      }
+      const t = f.timeout;
+      if (t !== null) {
+        withTimeout++;
+        if (t < 60) under60++;
+        else if (t < 3600) under1h++;
+        else if (t < 86400) under1d++;
+        else atLeast1d++;
+        if (t <= TCP_ESTABLISHED_DEFAULT && t > TCP_ESTABLISHED_DEFAULT - NEAR_DEFAULT_WINDOW) nearDefault++;
+        if (maxTimeout === null || t > maxTimeout) maxTimeout = t;
+      }
+      if (f.bytes >= 0) {
+        acctEntries++;
+        bytes += f.bytes;
+        if (f.packets > 0) packets += f.packets;
+      }
+      keepSample(f.state ?? f.l4, line, lineNo);
+    };
+
+    return {
+      push(raw, lineNo) {
+        const line = stripCr(raw);
+        if (line.length === 0) return;
+        if (readEntryLine(line, fields)) {
+          count(line, lineNo);
+          return;
+        }
+        if (line.trim() === "") return;
+        const tool = readToolMessage(line, ctx.path, lineNo);
+        if (tool !== null) {
+          if (toolMessages.length < MAX_TOOL_MESSAGES) toolMessages.push(tool);
+          return;
+        }
+        unparsable++;
+        if (unparsableLines.length < UNPARSABLE_LINES_KEPT) unparsableLines.push(lineNo);
+        if (unparsable <= UNPARSABLE_WARNINGS) warnings.push(skippedLineWarning(ctx.path, lineNo, line, "a conntrack entry"));
+      },
+      end() {
+        if (unparsable > UNPARSABLE_WARNINGS) {
+          warnings.push({ path: ctx.path, message: `${unparsable} unparsable lines in total (first at lines ${unparsableLines.join(", ")})` });
+        }
+        for (const msg of toolMessages) {
+          if (msg.flowEntriesShown !== null && msg.flowEntriesShown !== entries) {
+            warnings.push({
+              path: ctx.path,
+              line: msg.provenance.line,
+              message: `conntrack reported ${msg.flowEntriesShown} entries shown but ${entries} were read (capture cut or lines garbled?)`,
+            });
+          }
+        }
+        const maps = [byDport, sources, destinations, byZone, byMark, byUse];
+        const approximate = maps.some((m) => m.approximate);
+        if (approximate) {
+          warnings.push({ path: ctx.path, message: `more than ${cap} distinct keys in a map: its top list is a Space-Saving estimate (approximate)` });
+        }
+        const all = 1000;
+        const value: ConntrackTable = {
+          entries,
+          layout: entries === 0 ? "empty" : withPrefix === entries ? "l3-prefix" : withPrefix === 0 ? "plain" : "mixed",
+          firstLine,
+          lastLine,
+          unparsable: { count: unparsable, firstLines: unparsableLines },
+          byL3: byL3.top(all),
+          byL4: byL4.top(all),
+          byTcpState: byTcpState.top(all),
+          byOtherState: byOtherState.top(all),
+          byFlag: byFlag.top(all),
+          byDestinationPort: byDport.top(topN),
+          topSources: sources.top(topN),
+          topDestinations: destinations.top(topN),
+          byZone: byZone.top(topN),
+          byMark: byMark.top(topN),
+          use: { withField: withUse, byValue: byUse.top(topN) },
+          byEvent: byEvent.top(all),
+          timeouts: { withTimeout, under60s: under60, under1h, under1d, atLeast1d, nearTcpEstablishedDefault: nearDefault, max: maxTimeout },
+          accounting: { entries: acctEntries, packets, bytes },
+          samples: Object.fromEntries(samples),
+          toolMessages,
+          approximate,
+        };
+        return { value, warnings };
+      },
+    };
+  };
+}
+
+export const create: ParserFactory<ConntrackTable> = createTableParser();
