@@ -3,7 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { PassThrough, Readable, Transform } from "node:stream";
 import { createBunzip2Fallback } from "./bzip2-missing.js";
 import { createGunzip } from "node:zlib";
-import { XzReadableStream } from "xz-decompress";
+import xzDecompress from "xz-decompress";
 import { Decompress as ZstdDecompress } from "fzstd";
 
 export type Compression = "gzip" | "xz" | "zstd" | "bzip2";
@@ -75,7 +75,9 @@ function zstdInJs(input: Readable): Readable {
   return out;
 }
 
-export function decompressStream(kind: Compression, input: Readable): Readable {
+/** Tests set `useTools: false` to exercise the in-process fallbacks. */
+export function decompressStream(kind: Compression, input: Readable, opts: { useTools?: boolean } = {}): Readable {
+  const tool = (name: string): boolean => opts.useTools !== false && hasTool(name);
   switch (kind) {
     case "gzip": {
       const gunzip = createGunzip();
@@ -83,11 +85,11 @@ export function decompressStream(kind: Compression, input: Readable): Readable {
       return input.pipe(gunzip);
     }
     case "xz":
-      if (hasTool("xz")) return viaTool("xz", input);
-      return Readable.fromWeb(new XzReadableStream(Readable.toWeb(input) as ReadableStream<Uint8Array>) as never);
+      if (tool("xz")) return viaTool("xz", input);
+      return Readable.fromWeb(new xzDecompress.XzReadableStream(Readable.toWeb(input) as ReadableStream<Uint8Array>) as never);
     case "zstd":
-      return hasTool("zstd") ? viaTool("zstd", input) : zstdInJs(input);
+      return tool("zstd") ? viaTool("zstd", input) : zstdInJs(input);
     case "bzip2":
-      return hasTool("bzip2") ? viaTool("bzip2", input) : createBunzip2Fallback(input);
+      return tool("bzip2") ? viaTool("bzip2", input) : createBunzip2Fallback(input);
   }
 }

@@ -122,14 +122,15 @@ class Reader {
   }
 
   /** Reads one stream whose content is unknown: a compressed stream, an archive or a file. */
-  async readStream(name: string, stream: Readable, level: number, declaredSize?: number): Promise<void> {
+  async readStream(name: string, stream: Readable, level: number, declaredSize?: number, wrappers: ContainerKind[] = []): Promise<void> {
     const { head, rest } = await sniff(stream, SNIFF_BYTES);
     const kind = detectContainer(head);
     if (isCompression(kind)) {
-      if (level === 0) this.summary.containers.push(kind);
       const inner = decompressStream(kind, rest);
-      return this.readStream(stripCompressionSuffix(name, kind), inner, level);
+      return this.readStream(stripCompressionSuffix(name, kind), inner, level, undefined, [...wrappers, kind]);
     }
+    // Compression layers count as containers only around an archive or the bundle itself.
+    if ((kind === "tar" || kind === "zip") && level < MAX_ARCHIVE_LEVEL) this.summary.containers.push(...wrappers);
     if (kind === "tar" && level < MAX_ARCHIVE_LEVEL) {
       this.summary.containers.push("tar");
       return this.readTar(rest, level + 1, level === 0 ? "" : archivePrefix(name));
@@ -143,7 +144,7 @@ class Reader {
       }
       return this.readZip(await unzipper.Open.buffer(buf), level + 1, archivePrefix(name));
     }
-    if (level === 0) this.summary.containers.push(kind === "binary" ? "binary" : "text");
+    if (level === 0) this.summary.containers.push(...wrappers, kind === "binary" ? "binary" : "text");
     return this.readFile(name, rest, declaredSize);
   }
 
@@ -177,6 +178,12 @@ class Reader {
     parser.on("warn", (code: string, message: string | Error) => {
       const text = typeof message === "string" ? message : message.message;
       this.warn("tar", `${code}: ${text}`);
+    });
+    parser.on("ignoredEntry", (entry: ReadEntry) => {
+      const { path } = normaliseMemberName(entry.path);
+      const full = joinPrefix(prefix, path);
+      if (entry.meta) this.warn("tar", `${full}: oversized metadata entry skipped`, full);
+      else this.warn("not-a-file", `${full}: ${entry.type} entry (${formatBytes(entry.size ?? 0)}) skipped: only regular files are read`, full);
     });
     parser.on("entry", (entry: ReadEntry) => {
       if (this.aborted) {

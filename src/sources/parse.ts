@@ -1,0 +1,104 @@
+/** Runs each source's parser once per file; streamed files were parsed while the archive was read. */
+import type { StreamRouter } from "../bundle/bundle.js";
+import type { LineParser, ParseContext, ParseWarning, ParserFactory } from "../parsers/types.js";
+import { type ParserKey, SOURCES, SOURCE_BY_ID } from "./registry.js";
+import type { ResolvedBundle, SourceFile } from "./resolve.js";
+
+export interface ParsedSource<T = unknown> {
+  sourceId: string;
+  path: string;
+  netns?: string;
+  value: T;
+  warnings: ParseWarning[];
+  truncated?: string;
+}
+
+export type ParsedSources = Map<string, ParsedSource[]>;
+
+type ParserTable = Map<ParserKey, ParserFactory<unknown>>;
+
+let table: ParserTable | undefined;
+
+/** Loads every parser module named in the registry (each exports `create`). */
+export async function loadParsers(): Promise<ParserTable> {
+  if (table) return table;
+  const keys = [...new Set(SOURCES.map((s) => s.parser))];
+  const loaded: ParserTable = new Map();
+  await Promise.all(
+    keys.map(async (key) => {
+      const mod = (await import(`../parsers/${key}.js`)) as { create?: ParserFactory<unknown> };
+      if (typeof mod.create !== "function") throw new Error(`parser module ${key} exports no create()`);
+      loaded.set(key, mod.create);
+    }),
+  );
+  table = loaded;
+  return loaded;
+}
+
+/** Routes large files to their parser by path while the archive streams. */
+export function streamRouter(parsers: ParserTable, ctx: Omit<ParseContext, "path">): StreamRouter {
+  const streamable = SOURCES.filter((s) => s.streamable);
+  return {
+    route(path) {
+      const spec = streamable.find((s) => s.streamable?.test(path));
+      const factory = spec ? parsers.get(spec.parser) : undefined;
+      if (!spec || !factory) return null;
+      return { sourceId: spec.id, start: (p) => factory({ ...ctx, path: p }) };
+    },
+  };
+}
+
+function runParser(factory: ParserFactory<unknown>, file: SourceFile, ctx: Omit<ParseContext, "path">) {
+  const parser: LineParser<unknown> = factory({ ...ctx, path: file.path });
+  const text = file.text ?? "";
+  let start = 0;
+  let n = file.lineOffset;
+  while (start < text.length) {
+    let nl = text.indexOf("\n", start);
+    if (nl === -1) nl = text.length;
+    const line = text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
+    parser.push(line, ++n);
+    start = nl + 1;
+  }
+  return parser.end();
+}
+
+export function parseSources(
+  resolved: ResolvedBundle,
+  parsers: ParserTable,
+  ctx: Omit<ParseContext, "path">,
+  only?: (sourceId: string) => boolean,
+): ParsedSources {
+  const out: ParsedSources = new Map();
+  for (const [sourceId, files] of resolved.sources) {
+    if (only && !only(sourceId)) continue;
+    const spec = SOURCE_BY_ID.get(sourceId);
+    const factory = spec ? parsers.get(spec.parser) : undefined;
+    if (!spec || !factory) continue;
+    const list: ParsedSource[] = [];
+    for (const file of files) {
+      let result: { value: unknown; warnings: ParseWarning[] };
+      if (file.streamed && file.streamed.sourceId === sourceId) result = file.streamed.result;
+      else if (file.streamed) continue; // streamed for another source: its text is gone
+      else {
+        try {
+          result = runParser(factory, file, ctx);
+        } catch (e) {
+          // A parser must not throw; if one does, the rest of the bundle still gets analyzed.
+          result = { value: undefined, warnings: [{ path: file.path, message: `parser ${spec.parser} failed: ${(e as Error).message}` }] };
+        }
+      }
+      if (result.value === undefined) continue;
+      list.push({
+        sourceId,
+        path: file.path,
+        value: result.value,
+        warnings: result.warnings,
+        ...(file.netns ? { netns: file.netns } : {}),
+        ...(file.truncated ? { truncated: file.truncated } : {}),
+      });
+    }
+    if (list.length > 0) out.set(sourceId, list);
+  }
+  return out;
+}
