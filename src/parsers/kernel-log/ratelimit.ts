@@ -1,0 +1,95 @@
+/**
+ * Attribution of rate-limit summaries to the message class they hid (kernel-facts.md §1.9).
+ *
+ * Real sample (kernel 6.18, lab namespace):
+ *   [  272.213699] net_ratelimit: 470 callbacks suppressed
+ *   [  272.213705] nf_conntrack: nf_conntrack: table full in netns 4026532177, dropping packet
+ * lib/ratelimit.c prints the summary when a new interval starts, just before the next message it
+ * lets through; so the nearest matching message after the summary is preferred, and the nearest
+ * one before it is used when none follows within LOOKAHEAD messages (or it is closer).
+ */
+import { type KlogClass, NET_RATELIMITED_CLASSES } from "./classify.js";
+
+export const LOOKAHEAD_MESSAGES = 5;
+
+/** Which classes a summary printed by `func` can belong to; `undefined` = any classified message. */
+export function candidateClasses(func: string): readonly KlogClass[] | undefined {
+  if (func === "net_ratelimit" || func === "__ratelimit" || func === "printk") return NET_RATELIMITED_CLASSES;
+  if (func === "warn_alloc") return ["alloc-failure"];
+  if (func.startsWith("recent_") || func.startsWith("xt_recent")) return ["xt-recent"];
+  if (func.startsWith("xt_check") || func.startsWith("x_tables") || func === "xt_check_entry_offsets") return ["xt-error"];
+  return undefined;
+}
+
+const NEVER_TARGET: ReadonlySet<KlogClass> = new Set<KlogClass>(["other", "ratelimit-summary", "kernel-version"]);
+
+interface Seen<M> {
+  msg: M;
+  cls: KlogClass;
+  index: number;
+}
+
+interface Pending<M> {
+  n: number;
+  index: number;
+  candidates: readonly KlogClass[] | undefined;
+  before: Seen<M> | undefined;
+}
+
+export type AttributeFn<M> = (target: M, cls: KlogClass, n: number) => void;
+
+export class SuppressionAttributor<M> {
+  private readonly last = new Map<KlogClass, Seen<M>>();
+  private pending: Pending<M>[] = [];
+  /** Suppressed counts that matched no message of a candidate class. */
+  unattributed = 0;
+
+  constructor(private readonly attribute: AttributeFn<M>) {}
+
+  private nearestBefore(candidates: readonly KlogClass[] | undefined): Seen<M> | undefined {
+    let best: Seen<M> | undefined;
+    if (candidates) {
+      for (const c of candidates) {
+        const s = this.last.get(c);
+        if (s && (!best || s.index > best.index)) best = s;
+      }
+    } else {
+      for (const s of this.last.values()) if (!best || s.index > best.index) best = s;
+    }
+    return best;
+  }
+
+  private settleBefore(p: Pending<M>): void {
+    if (p.before) this.attribute(p.before.msg, p.before.cls, p.n);
+    else this.unattributed += p.n;
+  }
+
+  /** A summary `func: n callbacks suppressed` seen as message number `index`. */
+  summary(func: string, n: number, index: number): void {
+    const candidates = candidateClasses(func);
+    this.pending.push({ n, index, candidates, before: this.nearestBefore(candidates) });
+  }
+
+  /** Any other finished message, in order. */
+  message(msg: M, cls: KlogClass, index: number): void {
+    if (this.pending.length > 0) {
+      const keep: Pending<M>[] = [];
+      for (const p of this.pending) {
+        const fits = !NEVER_TARGET.has(cls) && (p.candidates === undefined || p.candidates.includes(cls));
+        if (fits) {
+          const after = index - p.index;
+          if (!p.before || after <= p.index - p.before.index) this.attribute(msg, cls, p.n);
+          else this.settleBefore(p);
+        } else if (index - p.index >= LOOKAHEAD_MESSAGES) this.settleBefore(p);
+        else keep.push(p);
+      }
+      this.pending = keep;
+    }
+    if (!NEVER_TARGET.has(cls)) this.last.set(cls, { msg, cls, index });
+  }
+
+  end(): void {
+    for (const p of this.pending) this.settleBefore(p);
+    this.pending = [];
+  }
+}
