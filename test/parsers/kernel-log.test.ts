@@ -74,7 +74,7 @@ describe("kernel-log: real captures", () => {
   });
 
   it("rsyslog default (RFC 3339) with embedded uptime and userspace errors", () => {
-    const { value: v } = run(fixture("kern-rsyslog-default.log"), null, "var/log/kern.log");
+    const { value: v } = run(fixture("kern-rsyslog-default.txt"), null, "var/log/kern.log");
     expect(v.formats).toEqual(["rfc3339"]);
     const first = v.messages[0];
     expect(first).toMatchObject({ host: "lab-host", program: "kernel", uptime: 258.7842, time: "2026-11-22T07:15:32.011660+00:00", class: "ct-table-full" });
@@ -92,11 +92,11 @@ describe("kernel-log: real captures", () => {
   });
 
   it("rsyslog traditional: year from the collection date, none without it", () => {
-    const { value: v, warnings } = run(fixture("kern-rsyslog-traditional.log"));
+    const { value: v, warnings } = run(fixture("kern-rsyslog-traditional.txt"));
     expect(v.formats).toEqual(["syslog"]);
     expect(v.firstTime).toBe("2026-11-22T07:15:32");
     expect(warnings).toEqual([]);
-    const noDate = run(fixture("kern-rsyslog-traditional.log"), null);
+    const noDate = run(fixture("kern-rsyslog-traditional.txt"), null);
     expect(noDate.value.firstTime).toBeUndefined();
     expect(noDate.value.messages[0]?.uptime).toBe(258.7842);
     expect(noDate.warnings.filter((w) => w.message.includes("no year"))).toHaveLength(1);
@@ -267,7 +267,7 @@ describe("kernel-log: robustness", () => {
   });
 
   it("CRLF line ends", () => {
-    const text = fixture("kern-rsyslog-traditional.log").replace(/\n/g, "\r\n");
+    const text = fixture("kern-rsyslog-traditional.txt").replace(/\n/g, "\r\n");
     const { value: v } = run(text);
     expect(v.classes["ct-table-full"]?.total).toBe(498);
     expect(v.messages.every((m) => !m.raw.includes("\r") && !m.text.includes("\r"))).toBe(true);
