@@ -165,6 +165,8 @@ const TARGET_WORDS: ReadonlySet<string> = new Set([
   "TCPMSS", "SET", "DSCP", "TOS", "TTL", "HL", "CLASSIFY", "TPROXY", "TEE", "CHECKSUM", "AUDIT", "NOTRACK",
 ]);
 
+const HOOK_ORDER = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
+
 /** Turns `123`, `45K`, `12M` into a number; marks K/M/G/T as approximate. */
 function parseCount(text: string): { value: number; approx: boolean } | undefined {
   const last = text[text.length - 1];
@@ -398,8 +400,14 @@ export const create: ParserFactory<IptablesList> = (ctx) => {
           warnings.add("unreadable Chain header", lineNo);
           return;
         }
-        // A built-in chain seen twice starts the next table of a concatenated file.
-        if (table && header.builtin && table.chains.some((c) => c.name === header.name)) closeTable();
+        // Listings print built-in chains in hook order, then user chains: a built-in chain seen twice,
+        // out of order or after a user chain starts the next table of a concatenated file.
+        if (table && header.builtin) {
+          const rank = HOOK_ORDER.indexOf(header.name);
+          const last = table.chains[table.chains.length - 1];
+          const lastRank = last && last.builtin ? HOOK_ORDER.indexOf(last.name) : -1;
+          if ((last && !last.builtin) || rank <= lastRank || table.chains.some((c) => c.name === header.name)) closeTable();
+        }
         if (!table) table = newTable(lineNo);
         if (header.builtin && !(BUILTIN_CHAINS[table.name] ?? [header.name]).includes(header.name) && table.nameSource === "path") {
           warnings.add(`built-in chain ${header.name} is not part of table ${table.name}`, lineNo);
