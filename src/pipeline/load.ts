@@ -4,7 +4,7 @@ import { type BundleLimits, DEFAULT_LIMITS } from "../bundle/limits.js";
 import type { BundleInput } from "../bundle/read.js";
 import type { ReportWarning, SourceStatus } from "../report/schema.js";
 import { loadParsers, type ParsedSources, parseSources, streamRouter } from "../sources/parse.js";
-import { SOURCES } from "../sources/registry.js";
+import { SOURCE_SPECS } from "../sources/registry.js";
 import { type ResolvedBundle, resolveSources } from "../sources/resolve.js";
 import { collectionTime } from "./collection-time.js";
 import { skippedCommands } from "./skipped.js";
@@ -42,7 +42,7 @@ export async function loadBundle(input: BundleInput, limits: BundleLimits = DEFA
 
 function sourceStatuses(resolved: ResolvedBundle, parsed: ParsedSources, skipped: Map<string, string>): SourceStatus[] {
   const out: SourceStatus[] = [];
-  for (const spec of SOURCES) {
+  for (const spec of SOURCE_SPECS) {
     const files = resolved.sources.get(spec.id) ?? [];
     if (files.length > 0) {
       const truncated = files.find((f) => f.truncated);

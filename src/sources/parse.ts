@@ -1,7 +1,7 @@
 /** Runs each source's parser once per file; streamed files were parsed while the archive was read. */
 import type { StreamRouter } from "../bundle/bundle.js";
 import type { LineParser, ParseContext, ParseWarning, ParserFactory } from "../parsers/types.js";
-import { type ParserKey, SOURCES, SOURCE_BY_ID } from "./registry.js";
+import { type ParserKey, SOURCE_SPECS, SOURCE_BY_ID } from "./registry.js";
 import type { ResolvedBundle, SourceFile } from "./resolve.js";
 
 export interface ParsedSource<T = unknown> {
@@ -22,7 +22,7 @@ let table: ParserTable | undefined;
 /** Loads every parser module named in the registry (each exports `create`). */
 export async function loadParsers(): Promise<ParserTable> {
   if (table) return table;
-  const keys = [...new Set(SOURCES.map((s) => s.parser))];
+  const keys = [...new Set(SOURCE_SPECS.map((s) => s.parser))];
   const loaded: ParserTable = new Map();
   await Promise.all(
     keys.map(async (key) => {
@@ -37,7 +37,7 @@ export async function loadParsers(): Promise<ParserTable> {
 
 /** Routes large files to their parser by path while the archive streams. */
 export function streamRouter(parsers: ParserTable, ctx: Omit<ParseContext, "path">): StreamRouter {
-  const streamable = SOURCES.filter((s) => s.streamable);
+  const streamable = SOURCE_SPECS.filter((s) => s.streamable);
   return {
     route(path) {
       const spec = streamable.find((s) => s.streamable?.test(path));

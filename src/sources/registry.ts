@@ -49,18 +49,18 @@ export interface SourceSpec {
   multi?: boolean;
   /** Large files at paths matching this (any layout) are parsed while the archive streams. */
   streamable?: RegExp;
-  paths: Partial<Record<Exclude<Layout, "loose">, string[]>>;
+  paths: Partial<Record<Exclude<Layout, "loose">, readonly string[]>>;
   /** Without it the source is not expected in that layout: absent there is not worth a warning. */
-  expectedIn?: Layout[];
+  expectedIn?: readonly Layout[];
 }
 
-const ALL: Layout[] = ["nfdiag", "sosreport", "supportconfig", "loose"];
-const COLLECTED: Layout[] = ["nfdiag", "sosreport", "supportconfig"];
+const ALL: readonly Layout[] = ["nfdiag", "sosreport", "supportconfig", "loose"];
+const COLLECTED: readonly Layout[] = ["nfdiag", "sosreport", "supportconfig"];
 
 /** The supportconfig virtual path of a command block inside a topic file: `<topic>.txt#<command>`. */
 const sc = (topic: string, command: string): string => `${topic}.txt#${command}`;
 
-export const SOURCES: SourceSpec[] = [
+export const SOURCES = [
   // Kernel and system logs
   {
     id: "dmesg",
@@ -501,9 +501,15 @@ export const SOURCES: SourceSpec[] = [
     parser: "sos-manifest",
     paths: { sosreport: ["sos_reports/manifest.json"] },
   },
-];
+] as const satisfies readonly SourceSpec[];
 
-export const SOURCE_BY_ID: ReadonlyMap<string, SourceSpec> = new Map(SOURCES.map((s) => [s.id, s]));
+export type SourceId = (typeof SOURCES)[number]["id"];
+/** The parser key of a source id, at the type level. */
+export type ParserOf<I extends SourceId> = Extract<(typeof SOURCES)[number], { id: I }>["parser"];
+
+/** The registry seen as plain specs, for code that walks it at run time. */
+export const SOURCE_SPECS: readonly SourceSpec[] = SOURCES;
+export const SOURCE_BY_ID: ReadonlyMap<string, SourceSpec> = new Map(SOURCE_SPECS.map((s) => [s.id, s]));
 
 /** The network namespace a per-namespace path belongs to, if any. */
 export function netnsOfPath(path: string): string | undefined {

@@ -3,7 +3,7 @@ import { type Bundle, type StreamedParse, resolveInBundle } from "../bundle/bund
 import { globToRegExp, isGlob } from "./glob.js";
 import type { Layout } from "./layouts.js";
 import { classifyText, cleanPaste, splitAtPrompts } from "./loose.js";
-import { SOURCES, type SourceSpec, netnsOfPath } from "./registry.js";
+import { SOURCE_SPECS, type SourceSpec, netnsOfPath } from "./registry.js";
 import { isSupportconfigTopic, splitSupportconfig } from "./supportconfig.js";
 
 /** One file (or one block of a file) that feeds a source. */
@@ -96,11 +96,11 @@ export function resolveSources(bundle: Bundle): ResolvedBundle {
   const relPaths = [...bundle.files.keys()].filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
   const candidates = [...relPaths, ...virtual.keys()];
 
-  for (const spec of SOURCES) {
+  for (const spec of SOURCE_SPECS) {
     const patterns = spec.paths[layout] ?? [];
     const matches = matchCandidates(spec, patterns, candidates, (p) => resolveInBundle(bundle, prefix + p) !== undefined);
     if (matches.length === 0) {
-      lookedFor.set(spec.id, patterns);
+      lookedFor.set(spec.id, [...patterns]);
       continue;
     }
     for (const { rel, pattern } of matches) {
@@ -130,7 +130,7 @@ export function resolveSources(bundle: Bundle): ResolvedBundle {
 
 function matchCandidates(
   spec: SourceSpec,
-  patterns: string[],
+  patterns: readonly string[],
   candidates: string[],
   existsViaLinks: (p: string) => boolean,
 ): { rel: string; pattern: string }[] {
