@@ -13,7 +13,7 @@
  * `conntrack v1.4.7 (conntrack-tools): 25 flow entries have been shown.`
  *
  * Streamed: no entry is kept. Per-key counts are exact up to a cap of distinct keys per map, then a
- * Space-Saving sketch takes over and the map says `approximate: true`. Addresses are counted as
+ * Misra-Gries heavy-hitter sketch takes over and the map says `approximate: true`. Addresses are counted as
  * printed (/proc zero-pads IPv6, `conntrack -L` compresses it).
  */
 import { z } from "zod";
@@ -200,7 +200,7 @@ export function createTableParser(options: TableOptions = {}): ParserFactory<Con
         const maps = [byDport, sources, destinations, byZone, byMark, byUse];
         const approximate = maps.some((m) => m.approximate);
         if (approximate) {
-          warnings.push({ path: ctx.path, message: `more than ${cap} distinct keys in a map: its top list is a Space-Saving estimate (approximate)` });
+          warnings.push({ path: ctx.path, message: `more than ${cap} distinct keys in a map: its top list is a Misra-Gries estimate (approximate)` });
         }
         const all = 1000;
         const value: ConntrackTable = {

@@ -176,7 +176,7 @@ describe("conntrack table aggregation", () => {
     const [first, second] = value.topSources.items;
     expect(first?.key).toBe("192.0.2.1");
     expect(second?.key).toBe("192.0.2.2");
-    // Space-Saving bounds: estimate >= true count >= estimate - overcount.
+    // Sketch bounds: estimate >= true count >= estimate - overcount.
     expect(first!.count).toBeGreaterThanOrEqual(1000);
     expect(first!.count - first!.overcount).toBeLessThanOrEqual(1000);
     expect(value.topDestinations.approximate).toBe(false);
@@ -194,7 +194,7 @@ describe("BoundedCounter", () => {
     });
   });
 
-  it("keeps the Space-Saving guarantee after the switch", () => {
+  it("keeps the heavy-hitter bounds after the switch", () => {
     const c = new BoundedCounter(5, 5);
     const truth = new Map<string, number>();
     let seed = 7;

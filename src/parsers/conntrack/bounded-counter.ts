@@ -1,12 +1,16 @@
 /**
- * Counts keys exactly up to a cap of distinct keys, then switches to a Space-Saving heavy-hitter
- * sketch (Metwally et al.) so memory stays bounded on huge conntrack dumps.
+ * Counts keys exactly up to a cap of distinct keys, then switches to a Misra-Gries heavy-hitter
+ * sketch so memory stays bounded on huge conntrack dumps.
  *
- * Space-Saving keeps `sketchSize` counters in a min-heap. A new key takes over the smallest
- * counter: its count becomes min + n and its possible overcount `min`. Every estimate is >= the true
- * count and (estimate - overcount) <= true count; any key whose true count exceeds total/sketchSize
- * is guaranteed to be monitored. The switch keeps the exact top `sketchSize` keys with overcount 0:
- * a dropped key's count was <= the smallest kept one, so the invariant holds from then on.
+ * The sketch is the "frequent items" variant with batch purges (as in Apache DataSketches): at most
+ * `sketchSize` counters; when a new key finds it full, the median count is subtracted from every
+ * counter, counters that reach 0 are dropped, and the median is added to a global `offset`. Each
+ * kept count is a lower bound of the true count and true <= count + offset, so a top list reports
+ * `count = kept + offset` with `overcount = offset` (true count in [count - overcount, count]).
+ * Any key with more than total / (sketchSize / 2) occurrences is guaranteed to be kept. Purges
+ * cost O(sketchSize) once per ~sketchSize/2 new keys: O(1) amortised per line.
+ * The switch keeps the exact top `sketchSize` keys and starts the offset at the largest dropped
+ * count, so the bounds hold from then on.
  */
 import { z } from "zod";
 
@@ -29,14 +33,11 @@ export const topCountsSchema = z.object({
 export type TopCounts = z.infer<typeof topCountsSchema>;
 
 export class BoundedCounter {
-  private exact: Map<string, number> | null = new Map();
+  private readonly counts = new Map<string, number>();
+  private sketching = false;
   private distinctAtSwitch = 0;
+  private offset = 0;
   private total = 0;
-  // Space-Saving state (min-heap on counts).
-  private heapKeys: string[] = [];
-  private heapCounts: number[] = [];
-  private heapErrors: number[] = [];
-  private readonly position = new Map<string, number>();
 
   constructor(
     private readonly exactCap = 200_000,
@@ -45,113 +46,84 @@ export class BoundedCounter {
 
   add(key: string, n = 1): void {
     this.total += n;
-    const exact = this.exact;
-    if (exact !== null) {
-      const prev = exact.get(key);
-      if (prev !== undefined) {
-        exact.set(key, prev + n);
-        return;
-      }
-      if (exact.size < this.exactCap) {
-        exact.set(key, n);
+    const counts = this.counts;
+    const prev = counts.get(key);
+    if (prev !== undefined) {
+      counts.set(key, prev + n);
+      return;
+    }
+    if (!this.sketching) {
+      if (counts.size < this.exactCap) {
+        counts.set(key, n);
         return;
       }
       this.switchToSketch();
+    } else if (counts.size >= this.sketchSize) {
+      this.purge();
     }
-    this.addToSketch(key, n);
+    counts.set(key, n);
   }
 
   get approximate(): boolean {
-    return this.exact === null;
+    return this.sketching;
   }
 
   /** The `limit` largest keys, count descending then key ascending. */
   top(limit: number): TopCounts {
-    let items: TopCounts["items"];
-    let distinct: number;
-    if (this.exact !== null) {
-      distinct = this.exact.size;
-      items = [...this.exact].map(([key, count]) => ({ key, count, overcount: 0 }));
-    } else {
-      distinct = this.distinctAtSwitch;
-      items = this.heapKeys.map((key, i) => ({ key, count: this.heapCounts[i] ?? 0, overcount: this.heapErrors[i] ?? 0 }));
-    }
+    const offset = this.offset;
+    const items = [...this.counts].map(([key, count]) => ({ key, count: count + offset, overcount: offset }));
     items.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { items: items.slice(0, limit), distinctKeys: distinct, total: this.total, approximate: this.exact === null };
+    return {
+      items: items.slice(0, limit),
+      distinctKeys: this.sketching ? this.distinctAtSwitch : this.counts.size,
+      total: this.total,
+      approximate: this.sketching,
+    };
   }
 
   private switchToSketch(): void {
-    const exact = this.exact;
-    if (exact === null) return;
-    this.distinctAtSwitch = exact.size;
-    const kept = [...exact].sort((a, b) => b[1] - a[1]).slice(0, this.sketchSize);
-    this.exact = null;
-    // Ascending order is a valid min-heap.
-    kept.reverse();
-    kept.forEach(([key, count], i) => {
-      this.heapKeys.push(key);
-      this.heapCounts.push(count);
-      this.heapErrors.push(0);
-      this.position.set(key, i);
-    });
+    const sorted = [...this.counts].sort((a, b) => b[1] - a[1]);
+    this.distinctAtSwitch = sorted.length;
+    this.sketching = true;
+    this.counts.clear();
+    for (const [key, count] of sorted.slice(0, this.sketchSize)) this.counts.set(key, count);
+    this.offset = sorted[this.sketchSize]?.[1] ?? 0;
+    if (this.counts.size >= this.sketchSize) this.purge();
   }
 
-  private addToSketch(key: string, n: number): void {
-    const at = this.position.get(key);
-    if (at !== undefined) {
-      this.heapCounts[at] = (this.heapCounts[at] ?? 0) + n;
-      this.siftDown(at);
-      return;
+  private purge(): void {
+    const values = [...this.counts.values()];
+    const median = selectKth(values, values.length >> 1);
+    for (const [key, count] of this.counts) {
+      if (count <= median) this.counts.delete(key);
+      else this.counts.set(key, count - median);
     }
-    if (this.heapKeys.length < this.sketchSize) {
-      const i = this.heapKeys.length;
-      this.heapKeys.push(key);
-      this.heapCounts.push(n);
-      this.heapErrors.push(0);
-      this.position.set(key, i);
-      this.siftUp(i);
-      return;
-    }
-    const min = this.heapCounts[0] ?? 0;
-    this.position.delete(this.heapKeys[0] ?? "");
-    this.heapKeys[0] = key;
-    this.heapCounts[0] = min + n;
-    this.heapErrors[0] = min;
-    this.position.set(key, 0);
-    this.siftDown(0);
+    this.offset += median;
   }
+}
 
-  private swap(i: number, j: number): void {
-    const k = this.heapKeys, c = this.heapCounts, e = this.heapErrors;
-    const ki = k[i] ?? "", kj = k[j] ?? "";
-    k[i] = kj; k[j] = ki;
-    const ci = c[i] ?? 0; c[i] = c[j] ?? 0; c[j] = ci;
-    const ei = e[i] ?? 0; e[i] = e[j] ?? 0; e[j] = ei;
-    this.position.set(kj, i);
-    this.position.set(ki, j);
-  }
-
-  private siftUp(i: number): void {
-    const c = this.heapCounts;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if ((c[parent] ?? 0) <= (c[i] ?? 0)) return;
-      this.swap(i, parent);
-      i = parent;
+/** k-th smallest value (0-based) by quickselect; reorders `a`. */
+function selectKth(a: number[], k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1] ?? 0;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] ?? 0) < pivot) i++;
+      while ((a[j] ?? 0) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] ?? 0;
+        a[i] = a[j] ?? 0;
+        a[j] = t;
+        i++;
+        j--;
+      }
     }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k] ?? 0;
   }
-
-  private siftDown(i: number): void {
-    const c = this.heapCounts;
-    const n = c.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) return;
-      const r = l + 1;
-      const child = r < n && (c[r] ?? 0) < (c[l] ?? 0) ? r : l;
-      if ((c[i] ?? 0) <= (c[child] ?? 0)) return;
-      this.swap(i, child);
-      i = child;
-    }
-  }
+  return a[k] ?? 0;
 }
