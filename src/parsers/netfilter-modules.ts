@@ -168,10 +168,9 @@ export function modulesForTarget(name: string, family: Family = "ipv4", kernelVe
     case "QUEUE":
       return [];
     default: {
+      // Names not in the map are user chains (DOCKER, KUBE-SERVICES, LOGDROP): no module.
       const known = IPTABLES_TARGET_MODULES[name];
-      if (known) return [...known];
-      // Upper-case names are extension targets; anything else is a user chain.
-      return name.length > 0 && name === name.toUpperCase() && /^[A-Z][A-Z0-9_]*$/.test(name) ? [`xt_${name}`] : [];
+      return known ? [...known] : [];
     }
   }
 }
