@@ -74,7 +74,8 @@ run_one() {
     local D="$SAMPLES/$name"
     mkdir -p "$D"
     cp "$W/bundle.tar.gz" "$D/bundle.tar.gz"
-    local expected about kpkg kver
+    local expected about kpkg kver cver
+    cver=$(tar -xzOf "$D/bundle.tar.gz" --wildcards '*/manifest.json' 2>/dev/null | sed -n 's/.*"collector_version": *"\([^"]*\)".*/\1/p' | head -1)
     expected=$(header "$scen" nfdiag-expected)
     about=$(header "$scen" nfdiag-about)
     kpkg=$(cat "$CACHE/kernel-package-name"); kver=$(cat "$CACHE/kernel-package-version")
@@ -83,7 +84,7 @@ run_one() {
     else
         echo "$expected" > "$D/expected.json"
     fi
-    echo "Produced $(date -u +%F) by \`samples/lab/run-scenario.sh $name\` (guest script \`samples/lab/scenarios/$name.sh\`: $about) in a QEMU TCG guest booted with Debian's $kpkg $kver, collected in-guest by \`src/collector/nfdiag-collect.sh\` ($fname)." > "$D/README.md"
+    echo "Produced $(date -u +%F) by \`samples/lab/run-scenario.sh $name\` (guest script \`samples/lab/scenarios/$name.sh\`: $about) in a QEMU TCG guest booted with Debian's $kpkg $kver, collected in-guest by \`src/collector/nfdiag-collect.sh\` ${cver:+$cver }($fname)." > "$D/README.md"
     echo "[run-scenario] $name: $(wc -c < "$D/bundle.tar.gz") bytes -> $D/bundle.tar.gz"
     tr -d '\r' < "$W/console.log" | grep -E '^\[lab\] [a-z].*(count=|: nfload|dmesg:|exit=|bundle)|^\[lab\]   ' | head -60 || true
 }

@@ -11,7 +11,7 @@ klog_summary
 sleep 1
 mkdir -p /tmp/nfdiag-out
 cd /tmp/nfdiag-out
-ARGS=$(cat /lab/collect-args 2>/dev/null)
+ARGS="-o /tmp/nfdiag-out $(cat /lab/collect-args 2>/dev/null)"
 t1=$(date +%s)
 say "collector: sh /usr/local/sbin/nfdiag-collect.sh $ARGS"
 timeout 180 sh /usr/local/sbin/nfdiag-collect.sh $ARGS > /tmp/collector.stdout 2> /tmp/collector.stderr
