@@ -1,0 +1,179 @@
+/**
+ * One view over every rule set in a bundle, whatever wrote it: iptables-save (default, legacy,
+ * nft backends, per netns, saved files), `iptables -nvL` listings, nft text and JSON. Analyzers
+ * ask "does any rule need conntrack?" or "which rules LOG without a limit?" once, here.
+ */
+import type { Facts } from "../../facts/facts.js";
+import { modulesForNftRule, modulesForRule, needsConntrack, nftNeedsConntrack } from "../../parsers/netfilter-modules.js";
+
+export type RuleOrigin =
+  | "iptables-save"
+  | "ip6tables-save"
+  | "iptables-legacy-save"
+  | "ip6tables-legacy-save"
+  | "iptables-nft-save"
+  | "ip6tables-nft-save"
+  | "netns-rules"
+  | "saved-rules"
+  | "iptables-list"
+  | "nft-ruleset"
+  | "nft-ruleset-json"
+  | "netns-nft-ruleset"
+  | "saved-nft-rules";
+
+export interface UnifiedRule {
+  origin: RuleOrigin;
+  /** Live rules (loaded in the kernel) or a saved file that boot would load. */
+  live: boolean;
+  family: string;
+  table: string;
+  chain: string;
+  /** Match names (iptables) or expression keywords (nft). */
+  matches: string[];
+  /** Match options as written, joined (iptables-save), or the free text (listings), or the rule text (nft). */
+  detail: string;
+  target?: string;
+  targetOptions?: string;
+  needsConntrack: boolean;
+  modules: string[];
+  counters?: { packets: number; bytes: number };
+  comment?: string;
+  path: string;
+  line: number;
+  netns?: string;
+}
+
+export interface RuleSetView {
+  origin: RuleOrigin;
+  live: boolean;
+  path: string;
+  netns?: string;
+  backend?: "nf_tables" | "legacy";
+  rules: UnifiedRule[];
+  chains: number;
+  tables: string[];
+}
+
+const SAVE_SOURCES = ["iptables-save", "ip6tables-save", "iptables-legacy-save", "ip6tables-legacy-save", "iptables-nft-save", "ip6tables-nft-save", "netns-rules", "saved-rules"] as const;
+const NFT_SOURCES = ["nft-ruleset", "nft-ruleset-json", "netns-nft-ruleset", "saved-nft-rules"] as const;
+
+const cache = new WeakMap<Facts, RuleSetView[]>();
+
+export function ruleSets(facts: Facts): RuleSetView[] {
+  const hit = cache.get(facts);
+  if (hit) return hit;
+  const kernel = facts.kernel?.value.raw;
+  const out: RuleSetView[] = [];
+  for (const id of SAVE_SOURCES) {
+    for (const p of facts.sources(id)) {
+      const live = id !== "saved-rules";
+      const header = p.value.headers[0];
+      const family = header?.family === "ipv6" || id.startsWith("ip6") ? "ipv6" : "ipv4";
+      const rules: UnifiedRule[] = [];
+      for (const t of p.value.tables)
+        for (const r of t.rules) {
+          const input = { table: t.name, family: family as "ipv4" | "ipv6", matches: r.matches, ...(r.target ? { target: r.target } : {}) };
+          rules.push({
+            origin: id,
+            live,
+            family,
+            table: t.name,
+            chain: r.chain,
+            matches: r.matches.map((m) => m.name),
+            detail: r.matches.map((m) => `-m ${m.name} ${m.options}`.trim()).join(" "),
+            ...(r.target ? { target: r.target } : {}),
+            ...(r.targetOptions ? { targetOptions: r.targetOptions } : {}),
+            needsConntrack: needsConntrack(input),
+            modules: modulesForRule(input, kernel),
+            ...(r.counters ? { counters: r.counters } : {}),
+            ...(r.comment ? { comment: r.comment } : {}),
+            path: p.path,
+            line: r.provenance.line,
+            ...(p.netns ? { netns: p.netns } : {}),
+          });
+        }
+      out.push({
+        origin: id,
+        live,
+        path: p.path,
+        ...(p.netns ? { netns: p.netns } : {}),
+        ...(header ? { backend: header.backend } : {}),
+        rules,
+        chains: p.value.totals.chains,
+        tables: p.value.tables.map((t) => t.name),
+      });
+    }
+  }
+  for (const p of facts.sources("iptables-list")) {
+    const rules: UnifiedRule[] = [];
+    for (const t of p.value.tables)
+      for (const r of t.rules) {
+        const table = t.name === "unknown" ? "filter" : t.name;
+        const input = { table, family: t.family, matches: r.matches, ...(r.target ? { target: r.target } : {}) };
+        rules.push({
+          origin: "iptables-list",
+          live: true,
+          family: t.family,
+          table,
+          chain: r.chain,
+          matches: r.matches,
+          detail: r.extra,
+          ...(r.target ? { target: r.target } : {}),
+          needsConntrack: needsConntrack(input),
+          modules: modulesForRule(input, kernel),
+          ...(r.counters ? { counters: r.counters } : {}),
+          ...(r.comment ? { comment: r.comment } : {}),
+          path: p.path,
+          line: r.provenance.line,
+        });
+      }
+    out.push({ origin: "iptables-list", live: true, path: p.path, rules, chains: p.value.tables.reduce((n, t) => n + t.chains.length, 0), tables: p.value.tables.map((t) => t.name) });
+  }
+  for (const id of NFT_SOURCES) {
+    for (const p of facts.sources(id)) {
+      const live = id !== "saved-nft-rules";
+      const rules: UnifiedRule[] = [];
+      for (const t of p.value.tables)
+        for (const r of t.rules) {
+          rules.push({
+            origin: id,
+            live,
+            family: t.family,
+            table: t.name,
+            chain: r.chain,
+            matches: r.keywords,
+            detail: r.text ?? r.keywords.join(" "),
+            ...(r.verdict ? { target: r.verdict } : r.jumpTarget ? { target: r.jumpTarget } : {}),
+            needsConntrack: nftNeedsConntrack(r),
+            modules: modulesForNftRule(r, kernel),
+            ...(r.counter ? { counters: r.counter } : {}),
+            path: p.path,
+            line: r.provenance.line,
+            ...(p.netns ? { netns: p.netns } : {}),
+          });
+        }
+      out.push({
+        origin: id,
+        live,
+        path: p.path,
+        ...(p.netns ? { netns: p.netns } : {}),
+        backend: "nf_tables",
+        rules,
+        chains: p.value.summary.chains,
+        tables: p.value.tables.map((t) => `${t.family} ${t.name}`),
+      });
+    }
+  }
+  cache.set(facts, out);
+  return out;
+}
+
+/** Live rules only (what the kernel runs now), without counting one rule twice across listings. */
+export function liveRules(facts: Facts): UnifiedRule[] {
+  return ruleSets(facts).filter((s) => s.live).flatMap((s) => s.rules);
+}
+
+/** Whether any live rule source exists at all (absent ≠ "no rules"). */
+export function hasLiveRuleSource(facts: Facts): boolean {
+  return ruleSets(facts).some((s) => s.live);
+}
