@@ -1189,6 +1189,10 @@ fi
 # ---------------------------------------------------------------- sample 2, modules after
 now_ms
 _wait=$((SAMPLE1_MS + SAMPLE_SECONDS * 1000 - NOW_MS))
+if [ "$_wait" -gt $((DEADLINE_MS - NOW_MS)) ]; then
+	_wait=$((DEADLINE_MS - NOW_MS))
+	warn "--sample-seconds $SAMPLE_SECONDS shortened to fit --max-seconds $MAX_SECONDS"
+fi
 if [ "$_wait" -gt 0 ]; then
 	_ws=$(((_wait + 999) / 1000))
 	log "waiting ${_ws}s for sample 2 (--sample-seconds $SAMPLE_SECONDS)"
