@@ -3,7 +3,7 @@
  * on PATH that append their argv to a log. Stubs never touch the real kernel.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -237,6 +237,7 @@ export function runCollector(opts: RunOptions): RunResult {
     if (m) manifest = JSON.parse(m.toString("utf8"));
   }
   const calls = readFileSync(log, "utf8").split("\n").filter((l) => l !== "");
+  if (!process.env.NFDIAG_KEEP_TEST_DIRS) rmSync(base, { recursive: true, force: true });
   return { status: r.status, stdout, stderr: r.stderr ?? "", wallMs, tarball, files, manifest, calls };
 }
 

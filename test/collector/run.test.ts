@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -16,6 +16,7 @@ describe("collector runner", () => {
     await expect(writeCollector(file)).resolves.toBe(file);
     expect(readFileSync(file, "utf8")).toBe(readFileSync(SCRIPT, "utf8"));
     expect(statSync(file).mode & 0o777).toBe(0o755);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("runs the script and resolves with its exit code", async () => {
