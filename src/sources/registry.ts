@@ -139,8 +139,8 @@ export const SOURCES = [
     parser: "modprobe-d",
     multi: true,
     paths: {
-      nfdiag: ["files/etc/modprobe.d/*", "files/lib/modprobe.d/*", "files/usr/lib/modprobe.d/*", "files/run/modprobe.d/*", "files/etc/modprobe.conf"],
-      sosreport: ["etc/modprobe.d/*", "lib/modprobe.d/*", "usr/lib/modprobe.d/*", "run/modprobe.d/*", "etc/modprobe.conf"],
+      nfdiag: ["files/etc/modprobe.d/*.conf", "files/lib/modprobe.d/*.conf", "files/usr/lib/modprobe.d/*.conf", "files/run/modprobe.d/*.conf", "files/etc/modprobe.conf"],
+      sosreport: ["etc/modprobe.d/*.conf", "lib/modprobe.d/*.conf", "usr/lib/modprobe.d/*.conf", "run/modprobe.d/*.conf", "etc/modprobe.conf"],
       supportconfig: ["modules.txt#*/etc/modprobe.d/*"],
     },
   },
@@ -150,8 +150,8 @@ export const SOURCES = [
     parser: "modules-load-d",
     multi: true,
     paths: {
-      nfdiag: ["files/etc/modules-load.d/*", "files/usr/lib/modules-load.d/*", "files/lib/modules-load.d/*", "files/etc/modules"],
-      sosreport: ["etc/modules-load.d/*", "usr/lib/modules-load.d/*", "lib/modules-load.d/*", "etc/modules"],
+      nfdiag: ["files/etc/modules-load.d/*.conf", "files/usr/lib/modules-load.d/*.conf", "files/lib/modules-load.d/*.conf", "files/etc/modules"],
+      sosreport: ["etc/modules-load.d/*.conf", "usr/lib/modules-load.d/*.conf", "lib/modules-load.d/*.conf", "etc/modules"],
     },
   },
   // sysctl
@@ -168,8 +168,8 @@ export const SOURCES = [
     parser: "sysctl-conf",
     multi: true,
     paths: {
-      nfdiag: ["files/etc/sysctl.conf", "files/etc/sysctl.d/*", "files/run/sysctl.d/*", "files/usr/local/lib/sysctl.d/*", "files/usr/lib/sysctl.d/*", "files/lib/sysctl.d/*"],
-      sosreport: ["etc/sysctl.conf", "etc/sysctl.d/*", "run/sysctl.d/*", "usr/local/lib/sysctl.d/*", "usr/lib/sysctl.d/*", "lib/sysctl.d/*"],
+      nfdiag: ["files/etc/sysctl.conf", "files/etc/sysctl.d/*.conf", "files/run/sysctl.d/*.conf", "files/usr/local/lib/sysctl.d/*.conf", "files/usr/lib/sysctl.d/*.conf", "files/lib/sysctl.d/*.conf"],
+      sosreport: ["etc/sysctl.conf", "etc/sysctl.d/*.conf", "run/sysctl.d/*.conf", "usr/local/lib/sysctl.d/*.conf", "usr/lib/sysctl.d/*.conf", "lib/sysctl.d/*.conf"],
       supportconfig: ["env.txt#*/etc/sysctl.conf", "env.txt#*/etc/sysctl.d/*"],
     },
   },

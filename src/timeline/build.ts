@@ -1,0 +1,153 @@
+/**
+ * The timeline: every classified kernel-log event with a wall-clock time where one can be
+ * derived, repeated messages collapsed into bursts (first, last, count incl. suppressed), the
+ * collection itself, the first occurrence of each symptom and the likely trigger before it.
+ */
+import type { Facts, KernelEvent } from "../facts/facts.js";
+import type { KlogClass } from "../parsers/kernel-log.js";
+import type { Finding, TimelineEvent } from "../report/schema.js";
+
+/** Classes that are symptoms of a problem, and the finding each belongs to. */
+export const SYMPTOM_FINDING: Partial<Record<KlogClass, string>> = {
+  "ct-table-full": "conntrack-table-full",
+  "ct-expect-full": "conntrack-expect-table-full",
+  "neigh-overflow": "neighbour-table-overflow",
+  "ipset-full": "ipset-oversized",
+  "ipset-hash-full": "ipset-oversized",
+  "alloc-failure": "conntrack-memory-pressure",
+  "oom-kill": "conntrack-memory-pressure",
+  "ipt-restore-failed": "iptables-restore-failed",
+  "ipt-enomem": "ruleset-too-large",
+  "ipt-load-error": "missing-extension-module",
+  "ipt-extension-unsupported": "missing-extension-module",
+  "ipt-no-such": "missing-extension-module",
+  "modprobe-not-found": "missing-extension-module",
+  "ipt-table-init": "conntrack-module-blocked",
+  "modprobe-install-error": "conntrack-module-blocked",
+  "sysctl-write-failed": "conntrack-sysctl-not-applied",
+  "unit-failed": "iptables-restore-failed",
+  "log-packet": "log-rule-flood",
+  "xt-error": "missing-extension-module",
+};
+
+/** Events that can start a problem: modules loading, tables being created. */
+const TRIGGER_CLASSES = new Set<KlogClass>(["ct-banner", "module-banner", "ct-helper-notice", "ct-vmalloc-fallback"]);
+const IGNORED = new Set<KlogClass>(["other", "ratelimit-summary", "alloc-trace", "kernel-version"]);
+
+const BURST_GAP_SECONDS = 60;
+const MAX_EVENTS = 2000;
+
+export interface Timeline {
+  events: TimelineEvent[];
+  omitted: number;
+  bootTimeSource?: string;
+  caveats: string[];
+}
+
+const seconds = (e: KernelEvent): number | undefined => (e.wallTime ? Date.parse(e.wallTime) / 1000 : e.uptime);
+
+export function buildTimeline(facts: Facts, findings: Finding[]): Timeline {
+  const found = new Set(findings.map((f) => f.id));
+  const events: TimelineEvent[] = [];
+  let open: { ev: TimelineEvent; key: string; lastSec: number | undefined } | undefined;
+  for (const m of facts.kernelMessages) {
+    if (IGNORED.has(m.class)) continue;
+    const key = `${m.sourceId}\u0000${m.class}\u0000${burstKey(m)}`;
+    const sec = seconds(m);
+    if (open && open.key === key && (sec === undefined || open.lastSec === undefined || sec - open.lastSec <= BURST_GAP_SECONDS)) {
+      open.ev.count += 1;
+      open.ev.suppressed += m.suppressed;
+      if (m.wallTime) open.ev.lastTime = m.wallTime;
+      if (m.uptime !== undefined) open.ev.lastUptime = m.uptime;
+      open.lastSec = sec ?? open.lastSec;
+      continue;
+    }
+    const finding = SYMPTOM_FINDING[m.class];
+    const ev: TimelineEvent = {
+      ...(m.wallTime ? { time: m.wallTime } : {}),
+      ...(m.uptime !== undefined ? { uptime: m.uptime } : {}),
+      timeQuality: m.timeQuality,
+      class: m.class,
+      text: m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text,
+      source: m.sourceId,
+      path: m.provenance.path,
+      line: m.provenance.line,
+      count: 1,
+      suppressed: m.suppressed,
+      marks: [],
+      findingIds: finding && found.has(finding) ? [finding] : [],
+    };
+    events.push(ev);
+    open = { ev, key, lastSec: sec };
+  }
+
+  const collected = facts.collectedAt;
+  if (collected) {
+    events.push({
+      time: collected.toISOString(),
+      timeQuality: "exact",
+      class: "collection",
+      text: "bundle collected",
+      source: facts.first("collector-manifest") ? "collector-manifest" : facts.first("date") ? "date" : "sos-manifest",
+      path: facts.first("collector-manifest")?.path ?? facts.first("date")?.path ?? facts.first("sos-manifest")?.path ?? "",
+      count: 1,
+      suppressed: 0,
+      marks: ["collection"],
+      findingIds: [],
+    });
+  }
+  events.sort(compare);
+  markFirstSymptoms(events);
+
+  const caveats: string[] = [];
+  if (events.some((e) => e.timeQuality === "derived"))
+    caveats.push(`dmesg times are boot time (${facts.bootTime?.source ?? "unknown"}) plus uptime: they drift after a suspend/resume and by any clock change since boot.`);
+  if (events.some((e) => e.timeQuality === "inferred")) caveats.push("syslog lines carry no year; it was inferred from the collection date (a line after the collection month belongs to the year before).");
+  if (events.some((e) => e.timeQuality === "unknown")) caveats.push("some events have no wall-clock time (no boot time in the bundle); they are ordered by uptime.");
+
+  const omitted = Math.max(0, events.length - MAX_EVENTS);
+  return {
+    events: omitted > 0 ? keepImportant(events, MAX_EVENTS) : events,
+    omitted,
+    ...(facts.bootTime ? { bootTimeSource: facts.bootTime.source } : {}),
+    caveats,
+  };
+}
+
+/** Repeats of one message differ only in addresses, ports and counters: burst them together. */
+function burstKey(m: KernelEvent): string {
+  if (m.class === "log-packet") return m.fields.prefix ?? "";
+  return m.text.replace(/\d+/g, "#");
+}
+
+function compare(a: TimelineEvent, b: TimelineEvent): number {
+  if (a.time && b.time) return Date.parse(a.time) - Date.parse(b.time);
+  if (a.uptime !== undefined && b.uptime !== undefined) return a.uptime - b.uptime;
+  if (a.time && !b.time) return 1;
+  if (!a.time && b.time) return -1;
+  return 0;
+}
+
+function markFirstSymptoms(events: TimelineEvent[]): void {
+  const seenClasses = new Set<string>();
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (!SYMPTOM_FINDING[e.class as KlogClass] || e.class === "log-packet" || seenClasses.has(e.class)) continue;
+    seenClasses.add(e.class);
+    e.marks.push("first-symptom");
+    for (let j = i - 1; j >= 0; j--) {
+      const t = events[j]!;
+      if (TRIGGER_CLASSES.has(t.class as KlogClass)) {
+        if (!t.marks.includes("likely-trigger")) t.marks.push("likely-trigger");
+        break;
+      }
+    }
+  }
+}
+
+/** Keeps marked events and the biggest bursts, in time order. */
+function keepImportant(events: TimelineEvent[], max: number): TimelineEvent[] {
+  const ranked = [...events].sort((a, b) => b.marks.length - a.marks.length || b.count + b.suppressed - (a.count + a.suppressed));
+  const keep = new Set(ranked.slice(0, max));
+  return events.filter((e) => keep.has(e));
+}
