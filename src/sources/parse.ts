@@ -1,6 +1,7 @@
 /** Runs each source's parser once per file; streamed files were parsed while the archive was read. */
 import type { StreamRouter } from "../bundle/bundle.js";
 import type { LineParser, ParseContext, ParseWarning, ParserFactory } from "../parsers/types.js";
+import { PARSERS } from "./parsers.js";
 import { type ParserKey, SOURCE_SPECS, SOURCE_BY_ID } from "./registry.js";
 import type { ResolvedBundle, SourceFile } from "./resolve.js";
 
@@ -17,22 +18,9 @@ export type ParsedSources = Map<string, ParsedSource[]>;
 
 type ParserTable = Map<ParserKey, ParserFactory<unknown>>;
 
-let table: ParserTable | undefined;
-
-/** Loads every parser module named in the registry (each exports `create`). */
+/** The parser of every registry key (kept async so callers need not change if loading becomes lazy). */
 export async function loadParsers(): Promise<ParserTable> {
-  if (table) return table;
-  const keys = [...new Set(SOURCE_SPECS.map((s) => s.parser))];
-  const loaded: ParserTable = new Map();
-  await Promise.all(
-    keys.map(async (key) => {
-      const mod = (await import(`../parsers/${key}.js`)) as { create?: ParserFactory<unknown> };
-      if (typeof mod.create !== "function") throw new Error(`parser module ${key} exports no create()`);
-      loaded.set(key, mod.create);
-    }),
-  );
-  table = loaded;
-  return loaded;
+  return new Map(Object.entries(PARSERS) as [ParserKey, ParserFactory<unknown>][]);
 }
 
 /** Routes large files to their parser by path while the archive streams. */
