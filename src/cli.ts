@@ -134,6 +134,7 @@ async function explainCommand(id: string): Promise<number> {
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command("nfdiag")
     .description("Offline support-bundle analyzer for Linux netfilter problems (iptables, nftables, ipset, nf_conntrack).")
+    .exitOverride() // before the subcommands: they copy it when created
     .version(VERSION, "-V, --version")
     .showHelpAfterError("(run nfdiag --help for usage)")
     .addHelpText(
@@ -197,7 +198,6 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((c) => {
     code = c;
   });
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return code;

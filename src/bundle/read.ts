@@ -395,7 +395,11 @@ export async function readBundle(input: BundleInput, handler: MemberHandler, lim
     }
   } catch (e) {
     if (e instanceof BundleLimitError) reader.abort(e);
-    else reader.abort(new BundleLimitError("read-error", `cannot read ${input.kind === "path" ? input.path : "stdin"}: ${(e as Error).message}`));
+    else {
+      const err = e as NodeJS.ErrnoException;
+      const reason = err.code === "ENOENT" ? "no such file or directory" : err.code === "EACCES" ? "permission denied" : err.message;
+      reader.abort(new BundleLimitError("read-error", reason));
+    }
   }
   return reader.finish();
 }
