@@ -43,15 +43,25 @@ run_one() {
     header "$scen" nfdiag-collect-args > "$W/stage/lab/collect-args"
     cp "$COLLECTOR" "$W/stage/usr/local/sbin/nfdiag-collect.sh"
     chmod 755 "$W/stage/usr/local/sbin/nfdiag-collect.sh" "$W/stage/lab/scenario.sh"
+    local kind drive=()
+    kind=$(header "$scen" nfdiag-guest)
+    echo "${kind:-busybox}" > "$W/stage/lab/guest-kind"
     (cd "$W/stage" && find . -print0 | cpio --null -o -H newc --quiet -R 0:0) | gzip -1 > "$W/run.cpio.gz"
-    cat "$CACHE/base.cpio.gz" "$W/run.cpio.gz" > "$W/initrd"
+    if [ "$kind" = debian-sos ]; then
+        [ -f "$CACHE/debian.img" ] && [ -f "$CACHE/stage1.cpio.gz" ] || { echo "run $LAB/build-sos-guest.sh first" >&2; return 1; }
+        cp --sparse=always "$CACHE/debian.img" "$W/disk.img"
+        cat "$CACHE/stage1.cpio.gz" "$W/run.cpio.gz" > "$W/initrd"
+        drive=(-drive "file=$W/disk.img,format=raw,if=virtio")
+    else
+        cat "$CACHE/base.cpio.gz" "$W/run.cpio.gz" > "$W/initrd"
+    fi
     : > "$W/console.log"
     : > "$W/ttyS1.out"
     local t0 t1 rc=0
     t0=$(date +%s)
     echo "[run-scenario] $name: booting (timeout ${QEMU_TIMEOUT}s)"
     timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nographic -nic none \
-        -no-reboot -monitor none \
+        -no-reboot -monitor none "${drive[@]}" \
         -kernel "$CACHE/vmlinuz" -initrd "$W/initrd" \
         -append "console=ttyS0 quiet panic=-1" \
         -serial "file:$W/console.log" -serial "file:$W/ttyS1.out" </dev/null >"$W/qemu.stdout" 2>&1 &
@@ -84,7 +94,11 @@ run_one() {
     else
         echo "$expected" > "$D/expected.json"
     fi
-    echo "Produced $(date -u +%F) by \`samples/lab/run-scenario.sh $name\` (guest script \`samples/lab/scenarios/$name.sh\`: $about) in a QEMU TCG guest booted with Debian's $kpkg $kver, collected in-guest by \`src/collector/nfdiag-collect.sh\` ${cver:+$cver }($fname)." > "$D/README.md"
+    if [ "$(cat "$W/stage/lab/guest-kind")" = debian-sos ]; then
+        echo "Produced $(date -u +%F) by \`samples/lab/run-scenario.sh $name\` (guest script \`samples/lab/scenarios/$name.sh\`: $about) in a QEMU TCG guest booted with Debian's $kpkg $kver and a Debian 12 minbase userland (\`samples/lab/build-sos-guest.sh\`); the bundle is the sosreport made in-guest by Debian 12's sos 4.0 (\`sos report --batch --all-logs -o networking,kernel,logs,process,memory -k process.lsof=off -z gzip\`): $fname." > "$D/README.md"
+    else
+        echo "Produced $(date -u +%F) by \`samples/lab/run-scenario.sh $name\` (guest script \`samples/lab/scenarios/$name.sh\`: $about) in a QEMU TCG guest booted with Debian's $kpkg $kver, collected in-guest by \`src/collector/nfdiag-collect.sh\` ${cver:+$cver }($fname)." > "$D/README.md"
+    fi
     echo "[run-scenario] $name: $(wc -c < "$D/bundle.tar.gz") bytes -> $D/bundle.tar.gz"
     tr -d '\r' < "$W/console.log" | grep -E '^\[lab\] [a-z].*(count=|: nfload|dmesg:|exit=|bundle)|^\[lab\]   ' | head -60 || true
 }

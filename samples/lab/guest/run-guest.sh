@@ -11,12 +11,24 @@ klog_summary
 sleep 1
 mkdir -p /tmp/nfdiag-out
 cd /tmp/nfdiag-out
-ARGS="-o /tmp/nfdiag-out $(cat /lab/collect-args 2>/dev/null)"
+KIND=$(cat /lab/guest-kind 2>/dev/null)
 t1=$(date +%s)
-say "collector: sh /usr/local/sbin/nfdiag-collect.sh $ARGS"
-timeout 180 sh /usr/local/sbin/nfdiag-collect.sh $ARGS > /tmp/collector.stdout 2> /tmp/collector.stderr
-rc=$?
-say "collector exit=$rc after $(( $(date +%s) - t1 )) s"
+if [ "$KIND" = debian-sos ]; then
+    # lab-notes §C: Debian 12's sos 4.0; process.lsof off (it waits on dropped loopback connections)
+    mkdir -p /tmp/sos
+    set -- sos report --batch --all-logs -o networking,kernel,logs,process,memory -k process.lsof=off \
+        -z gzip --tmp-dir /tmp/sos
+    say "sosreport: $*"
+    timeout 200 "$@" > /tmp/collector.stdout 2> /tmp/collector.stderr
+    rc=$?
+    say "sosreport exit=$rc after $(( $(date +%s) - t1 )) s"
+else
+    ARGS="-o /tmp/nfdiag-out $(cat /lab/collect-args 2>/dev/null)"
+    say "collector: sh /usr/local/sbin/nfdiag-collect.sh $ARGS"
+    timeout 180 sh /usr/local/sbin/nfdiag-collect.sh $ARGS > /tmp/collector.stdout 2> /tmp/collector.stderr
+    rc=$?
+    say "collector exit=$rc after $(( $(date +%s) - t1 )) s"
+fi
 sed 's/^/[collector stdout] /' /tmp/collector.stdout | tail -20
 sed 's/^/[collector stderr] /' /tmp/collector.stderr | tail -40
 snap "after collector"
