@@ -18,7 +18,8 @@
  * - §2.3 ~300 B per entry (slab object size when slabinfo has it) + 8 B per bucket.
  * - kube-proxy writes hashsize = max/4 (expects 4:1 even on 5.15+).
  */
-import type { Facts, Valued } from "../../facts/facts.js";
+import type { Facts, KernelEvent, Valued } from "../../facts/facts.js";
+import type { KlogMessage } from "../../parsers/kernel-log.js";
 import { type KernelVersion, atLeast } from "../../parsers/kernel-version.js";
 import type { Evidence, Fix } from "../../report/schema.js";
 import { netnsOfPath } from "../../sources/registry.js";
@@ -300,9 +301,11 @@ export function sampleEvidence(facts: Facts, r: Rates, counter: string): Evidenc
 
 // ---------------------------------------------------------------- table-full signals
 
+export type TableFullEvent = Extract<KlogMessage, { class: "ct-table-full" }> & KernelEvent;
+
 export interface TableFullSignals {
   /** Log lines of every era/form (kept messages). */
-  events: ReturnType<Facts["kernelEvents"]>;
+  events: TableFullEvent[];
   /** Log count incl. rate-limit suppressed copies (largest single log). */
   logTotal: { count: number; suppressed: number; total: number; path?: string };
   netnsIds: string[];
@@ -326,7 +329,7 @@ export interface TableFullSignals {
 export const FULL_FILL = 0.95;
 
 export function tableFullSignals(facts: Facts): TableFullSignals {
-  const events = facts.kernelEvents("ct-table-full");
+  const events: TableFullEvent[] = facts.kernelEvents("ct-table-full");
   const logTotal = facts.classTotal("ct-table-full");
   const counters = facts.conntrackCounters;
   const drop = counters?.totals.drop ?? 0;
@@ -491,7 +494,10 @@ export function raiseMaxFix(facts: Facts, r: SizingRecommendation, o: { cureLike
   const persist = [`echo '${maxKey} = ${r.newMax}' >> ${sysctlFile}`];
   if (builtIn) persist.push(`# ${mod} is built into this kernel: add ${mod}.hashsize=${r.newBuckets} to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub / grub2-mkconfig)`);
   else {
-    persist.push(`echo 'options ${mod} hashsize=${r.newBuckets}' > /etc/modprobe.d/${mod}.conf   # replaces any existing options line for ${mod}`);
+    const existing = explicitHashsize(facts);
+    const existingPath = existing ? (/\/etc\/modprobe\.d\/[^/]+$/.exec(existing.evidence.path)?.[0] ?? `/etc/modprobe.d/${mod}.conf`) : undefined;
+    if (existing && existingPath) persist.push(`sed -i 's/hashsize=${existing.value}/hashsize=${r.newBuckets}/' ${existingPath}   # it sets hashsize=${existing.value} now`);
+    else persist.push(`echo 'options ${mod} hashsize=${r.newBuckets}' > /etc/modprobe.d/${mod}.conf`);
     persist.push(
       `echo ${mod} > /etc/modules-load.d/${mod}.conf   # ${sysctlFile} only applies if ${mod} is loaded when systemd-sysctl runs at boot (see conntrack-sysctl-not-applied)`,
     );
@@ -502,7 +508,7 @@ export function raiseMaxFix(facts: Facts, r: SizingRecommendation, o: { cureLike
   const perNetnsHash = k && !atLeast(k, "4.7") ? " On this kernel (< 4.7) every network namespace allocates its own hash table of this size." : "";
   return {
     title: `Raise ${maxKey} to ${r.newMax} and the hash to ${r.newBuckets} buckets`,
-    rationale: `${o.why} ${r.explanation}. Worst-case memory: ${r.newMax} × ${r.entry.bytes} B${r.entry.source === "slabinfo" ? " (slab object size from slabinfo)" : " (estimate, no slabinfo)"} + ${r.newBuckets} × 8 B = ${fmtBytes(r.newBytes)}${r.memBytes ? `, ${pct(r.newBytes, r.memBytes)} of RAM` : ""}${costNow}.${r.ramLimited ? " The RAM cap keeps this below 2 × the observed peak: cut the load too (timeouts, NOTRACK)." : ""}${perNetnsHash} kube-proxy, when present, resets max on start and expects max:buckets = 4:1.`,
+    rationale: `${o.why} ${r.explanation}. Worst-case memory: ${r.newMax} × ${r.entry.bytes} B${r.entry.source === "slabinfo" ? " (slab object size from slabinfo)" : " (estimate, no slabinfo)"} + ${r.newBuckets} × 8 B = ${fmtBytes(r.newBytes)}${r.memBytes ? `, ${pct(r.newBytes, r.memBytes)} of RAM` : ""}${costNow}.${r.ramLimited ? " The RAM cap keeps this below 2 × the observed peak: cut the load too (timeouts, NOTRACK)." : ""}${perNetnsHash}${kubeProxyEvidence(facts) ? " kube-proxy runs here: it rewrites nf_conntrack_max at start (set --conntrack-max-per-core / conntrack.maxPerCore instead) and expects max:buckets = 4:1." : ""}`,
     commands,
     persist,
     verify: [
@@ -584,5 +590,148 @@ export function partialSources(facts: Facts, ids: readonly string[]): string[] {
   }
   const c = facts.conntrackCounters;
   if (c?.partial && ids.includes(c.sourceId)) out.push(`${c.sourceId} partial${c.partialReason ? `: ${c.partialReason}` : ""}`);
+  return out;
+}
+
+// ---------------------------------------------------------------- timeouts
+
+/** Kernel default timeouts (kernel-facts §2.2); udp_timeout_stream 180 up to 4.19, 120 from 5.4. */
+export function defaultTimeout(facts: Facts, leaf: string): number | undefined {
+  const k = facts.kernel?.value;
+  const table: Record<string, number> = {
+    tcp_timeout_established: 432000,
+    tcp_timeout_time_wait: 120,
+    tcp_timeout_close_wait: 60,
+    tcp_timeout_fin_wait: 120,
+    tcp_timeout_syn_sent: 120,
+    tcp_timeout_syn_recv: 60,
+    tcp_timeout_last_ack: 30,
+    tcp_timeout_close: 10,
+    udp_timeout: 30,
+    udp_timeout_stream: k && !atLeast(k, "5.4") ? 180 : 120,
+    icmp_timeout: 30,
+    generic_timeout: 600,
+  };
+  return table[leaf];
+}
+
+export interface TimeoutAdvice {
+  /** What dominates: `TIME_WAIT`, `ESTABLISHED`, `UNREPLIED udp` … */
+  what: string;
+  leaf: string;
+  key: string;
+  current: number;
+  currentEvidence?: Evidence;
+  kernelDefault?: number;
+  proposed: number;
+  /** Entries of this kind in the dump, and their share. */
+  entries: number;
+  share: number;
+  /** Entries idle for more than an hour (ESTABLISHED only, when derivable). */
+  idle?: number;
+  /** The configured timeout is above the kernel default. */
+  raised: boolean;
+  /** Entries the new timeout would remove at steady state (estimate). */
+  freed: number;
+  why: string;
+}
+
+const TCP_STATE_LEAF: Record<string, { leaf: string; proposed: number }> = {
+  TIME_WAIT: { leaf: "tcp_timeout_time_wait", proposed: 30 },
+  CLOSE_WAIT: { leaf: "tcp_timeout_close_wait", proposed: 60 },
+  FIN_WAIT: { leaf: "tcp_timeout_fin_wait", proposed: 30 },
+  SYN_SENT: { leaf: "tcp_timeout_syn_sent", proposed: 30 },
+  SYN_RECV: { leaf: "tcp_timeout_syn_recv", proposed: 30 },
+  LAST_ACK: { leaf: "tcp_timeout_last_ack", proposed: 30 },
+};
+
+/**
+ * The timeout whose shortening would free most of the table, from the dump's composition.
+ * ESTABLISHED counts only when its entries are idle (remaining timeout far below the configured
+ * one): lowering the timeout does nothing for connections that carry traffic.
+ */
+export function timeoutAdvice(facts: Facts): TimeoutAdvice | undefined {
+  const t = facts.first("conntrack-table")?.value;
+  if (!t || t.entries < 20) return undefined;
+  const n = t.entries;
+  const cur = (leaf: string): { value: number; evidence?: Evidence } | undefined => {
+    const v = facts.sysctlNumber(ctKey(facts, leaf)) ?? facts.sysctlNumber(`net.netfilter.nf_conntrack_${leaf}`);
+    if (v) return { value: v.value, evidence: v.evidence };
+    const d = defaultTimeout(facts, leaf);
+    return d === undefined ? undefined : { value: d };
+  };
+  const out: TimeoutAdvice[] = [];
+  const mk = (what: string, leaf: string, entries: number, proposedFloor: number, why: string, idle?: number): void => {
+    const c = cur(leaf);
+    if (!c) return;
+    const def = defaultTimeout(facts, leaf);
+    const proposed = Math.min(c.value, proposedFloor);
+    if (proposed >= c.value) return;
+    const base = idle ?? entries;
+    const freed = Math.round(idle !== undefined ? idle : base * (1 - proposed / c.value));
+    out.push({
+      what,
+      leaf,
+      key: ctKey(facts, leaf),
+      current: c.value,
+      ...(c.evidence ? { currentEvidence: c.evidence } : {}),
+      ...(def !== undefined ? { kernelDefault: def } : {}),
+      proposed,
+      entries,
+      share: entries / n,
+      ...(idle !== undefined ? { idle } : {}),
+      raised: def !== undefined && c.value > def,
+      freed,
+      why,
+    });
+  };
+  for (const s of t.byTcpState.items) {
+    const spec = TCP_STATE_LEAF[s.key];
+    if (spec && s.count >= 0.4 * n) mk(s.key, spec.leaf, s.count, spec.proposed, `${s.key} entries belong to connections that are closing or closed`);
+  }
+  const est = t.byTcpState.items.find((s) => s.key === "ESTABLISHED");
+  if (est && est.count >= 0.5 * n) {
+    const c = cur("tcp_timeout_established");
+    let idle: number | undefined;
+    if (c?.value === 432000) idle = Math.max(0, t.timeouts.under1d + t.timeouts.atLeast1d - t.timeouts.nearTcpEstablishedDefault);
+    else if (c && c.value >= 90000) idle = t.timeouts.under1d; // remaining < 1 day: idle > configured − 1 day ≥ 1 h
+    if (idle !== undefined && idle >= 0.3 * n) {
+      const ka = facts.sysctlNumber("net.ipv4.tcp_keepalive_time")?.value ?? 7200;
+      mk("idle ESTABLISHED", "tcp_timeout_established", est.count, Math.max(3600, 2 * ka), `ESTABLISHED entries idle for more than an hour keep their slot for up to ${c?.value} s`, idle);
+    }
+  }
+  const udp = t.byL4.items.find((i) => i.key === "udp")?.count ?? 0;
+  const unreplied = t.byFlag.items.find((i) => i.key === "UNREPLIED")?.count ?? 0;
+  const udpUnreplied = Math.min(udp, unreplied);
+  if (udpUnreplied >= 0.4 * n) mk("UNREPLIED udp", "udp_timeout", udpUnreplied, 10, "UDP flows that never got a reply (scans, DNS to dead servers, one-way streams) stay until udp_timeout");
+  const assured = t.byFlag.items.find((i) => i.key === "ASSURED")?.count ?? 0;
+  const udpStream = Math.min(udp - udpUnreplied, assured);
+  if (udpStream >= 0.4 * n) mk("UDP streams", "udp_timeout_stream", udpStream, defaultTimeout(facts, "udp_timeout_stream") ?? 120, "replied UDP flows stay until udp_timeout_stream");
+  out.sort((a, b) => b.freed - a.freed);
+  return out[0];
+}
+
+export function timeoutFix(facts: Facts, a: TimeoutAdvice, o: { cureLikelihood: number }): FixDraft {
+  return {
+    title: `Lower ${a.key} from ${a.current} to ${a.proposed} s`,
+    rationale: `${a.what} make up ${pct(a.entries, facts.first("conntrack-table")?.value.entries ?? a.entries)} of the table (${a.entries} entries). ${a.why}. At ${a.proposed} s about ${a.freed} of them would be gone${a.idle !== undefined ? ` (${a.idle} have been idle for over an hour)` : " at steady state"}. Kernel default: ${a.kernelDefault ?? "n/a"} s${a.raised ? " (the current value was raised above it)" : ""}.`,
+    commands: [`sysctl -w ${a.key}=${a.proposed}`],
+    persist: [`echo '${a.key} = ${a.proposed}' >> /etc/sysctl.d/90-nfdiag-conntrack.conf`],
+    verify: [`sysctl ${a.key}   # expect ${a.proposed}`, "cat /proc/sys/net/netfilter/nf_conntrack_count   # falls within a few timeouts"],
+    rollback: [`sysctl -w ${a.key}=${a.current}`, `sed -i '/${a.key.replace(/\./g, "\\.")}/d' /etc/sysctl.d/90-nfdiag-conntrack.conf`],
+    risk:
+      a.leaf === "tcp_timeout_established"
+        ? `Connections silent for longer than ${a.proposed} s lose their entry; with ctstate rules their next packet may be dropped as INVALID unless nf_conntrack_tcp_loose=1 (default) picks them up again. Applications should use TCP keepalives.`
+        : "Only affects entries in this state; existing traffic is not interrupted.",
+    cureLikelihood: o.cureLikelihood,
+  };
+}
+
+/** Modules of conntrack helpers (ftp, sip, h323 …) that are loaded, with evidence. */
+export function loadedHelpers(facts: Facts): { name: string; evidence: Evidence }[] {
+  const out: { name: string; evidence: Evidence }[] = [];
+  for (const [name, ev] of facts.loadedModules ?? new Map<string, Evidence>()) {
+    if (/^(nf|ip)_conntrack_(ftp|sip|h323|irc|tftp|amanda|pptp|snmp|sane|netbios_ns|broadcast|proto_gre)$/.test(name) || /^nf_nat_(ftp|sip|h323|irc|tftp|amanda|pptp|snmp_basic)$/.test(name)) out.push({ name, evidence: ev });
+  }
   return out;
 }
