@@ -98,7 +98,7 @@ function stripCounters(line: string): string {
 /** Removes `-s ADDR` / `-d ADDR` (with a possible `!`) from a save rule text. */
 function withoutAddress(spec: string, flag: "-s" | "-d"): string {
   const re = flag === "-s" ? /(^|\s)(?:! )?-s (\S+)(?=\s|$)/ : /(^|\s)(?:! )?-d (\S+)(?=\s|$)/;
-  return spec.replace(re, "$1<ADDR>").replace(/\s+/g, " ").trim();
+  return spec.replace(re, `$1${flag} <ADDR>`).replace(/\s+/g, " ").trim();
 }
 
 function saveRaw(facts: Facts, origin: RuleOrigin, path: string, value: IptablesSave, live: boolean, netns?: string): RawRule[] {
@@ -366,12 +366,31 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** nft tables written by iptables-nft (same rules as the iptables-*-save views). */
+/**
+ * nft tables written by iptables-nft (same rules as the iptables-*-save views): flagged by nft's
+ * "managed by iptables-nft" notice when the bundle kept it (stderr is often not kept), holding
+ * nft_compat rules in an iptables table name, or dumped by an nf_tables iptables-save in the same
+ * bundle and namespace (iptables-nft-save prints exactly the `ip`/`ip6` tables of those names).
+ */
 export function iptablesNftManagedTables(facts: Facts, path: string): Set<string> {
   const out = new Set<string>();
+  let netns: string | undefined;
   for (const id of NFT_ORIGINS)
     for (const p of facts.sources(id))
-      if (p.path === path) for (const t of p.value.tables) if (t.managedByIptablesNft || t.rules.some((r) => r.compat.length > 0 && /^(filter|nat|mangle|raw|security)$/.test(t.name))) out.add(`${t.family} ${t.name}`);
+      if (p.path === path) {
+        netns = p.netns;
+        for (const t of p.value.tables) if (t.managedByIptablesNft || (t.rules.some((r) => r.compat.length > 0) && /^(filter|nat|mangle|raw|security)$/.test(t.name))) out.add(`${t.family} ${t.name}`);
+      }
+  for (const id of SAVE_ORIGINS) {
+    if (id === "saved-rules") continue;
+    for (const p of facts.sources(id)) {
+      if (p.netns !== netns) continue;
+      const backend = p.value.headers[0]?.backend;
+      if (backend !== "nf_tables" && !id.includes("-nft-")) continue;
+      const fam = id.startsWith("ip6") || p.value.headers[0]?.family === "ipv6" ? "ip6" : "ip";
+      for (const t of p.value.tables) out.add(`${fam} ${t.name}`);
+    }
+  }
   return out;
 }
 
