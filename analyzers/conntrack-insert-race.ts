@@ -39,7 +39,7 @@ function detect(facts: Facts): DetectedFinding[] {
   const drop = counters?.totals.drop ?? 0;
   const clash = counters?.totals.clash_resolve ?? counters?.totals.clashres ?? 0;
   const rules = liveRules(facts);
-  const natDns = rules.filter((r) => ["DNAT", "SNAT", "MASQUERADE", "dnat", "snat", "masquerade"].includes(r.target ?? "") || r.matches.some((m) => m === "dnat" || m === "snat" || m === "masquerade")).filter((r) => /(dpt:|dport |--dport |dport )53\b|domain/.test(`${r.detail} ${r.targetOptions ?? ""} ${facts.lineText(r.path, r.line) ?? ""}`));
+  const natDns = rules.filter((r) => ["DNAT", "SNAT", "MASQUERADE", "dnat", "snat", "masquerade"].includes(r.target ?? "") || r.matches.some((m) => m === "dnat" || m === "snat" || m === "masquerade")).filter((r) => /(dpt:|dport |--dport |dport )53\b|domain|--to-destination \S+:53\b|dnat to \S+:53\b/.test(`${r.detail} ${r.targetOptions ?? ""} ${facts.lineText(r.path, r.line) ?? ""}`));
   const kube = orchestratorHints(facts).kube;
   const statistic = rules.filter((r) => r.matches.includes("statistic") && (r.chain.startsWith("KUBE-SVC") || r.chain.startsWith("KUBE-")));
   const masq = rules.filter((r) => r.target === "MASQUERADE" || r.target === "SNAT");

@@ -58,6 +58,8 @@ function detect(facts: Facts): DetectedFinding[] {
   if (rulelessUsers.length > 0) return [];
   const needing = conntrackRules(facts);
   if (needing.length > 0) return [];
+  // A rule extension that holds conntrack is referenced by a rule now (use count > 0): a rule exists that the bundle does not show.
+  if (presence.ruleModulesInUse.length > 0) return [];
 
   const kernel = facts.kernel?.value;
   const everyPacket = tracksEveryPacketOnLoad(facts);
@@ -88,11 +90,8 @@ function detect(facts: Facts): DetectedFinding[] {
     const s = facts.status(st);
     if (s?.status === "truncated") conf.add(-0.15, `${st} is truncated: a stateful rule may be in the part cut off`);
   }
-  if (saved.length > 0) {
-    conf.add(-0.25, `saved rules loaded at boot need conntrack (${saved.length} rule(s)): it may be needed once they are restored`);
-    const r = saved[0];
-    if (r) evidence.push({ source: r.origin, path: r.path, line: r.line, text: facts.lineText(r.path, r.line) ?? r.detail, note: "a saved (boot) rule needs conntrack although the live rules do not" });
-  }
+  // Saved boot rules that need conntrack: the module is needed, the rules just are not (yet) loaded.
+  if (saved.length > 0) return [];
 
   // The `iptables -t nat -L` signature: nat table registered, iptable_nat loaded, no nat rule.
   const natLoaded = facts.loadedModules?.get("iptable_nat");
@@ -138,6 +137,8 @@ function detect(facts: Facts): DetectedFinding[] {
   let severity: DetectedFinding["severity"];
   let harmText: string;
   const kname = kernel?.raw ?? "unknown";
+  // From 4.10 entries or drops exist only if some rule asks for tracking: conntrack is in use by a rule the bundle lacks.
+  if (everyPacket === false && ((count?.value ?? 0) > 0 || fullTotal > 0 || drops > 0)) return [];
   if (everyPacket === true) {
     severity = "high";
     if (fullTotal > 0 || drops > 0) {
@@ -147,9 +148,7 @@ function detect(facts: Facts): DetectedFinding[] {
     harmText = `On kernel ${kname} (≤ 4.9) loading nf_conntrack_ipv4 registers conntrack hooks in every network namespace, so every packet is now tracked even though no rule asks for it; with the default nf_conntrack_max${facts.conntrack.max ? ` (${fmt(facts.conntrack.max.value)})` : ""} a busy host fills the table and new connections are dropped ("table full, dropping packet").`;
   } else if (everyPacket === false) {
     severity = "low";
-    if ((count?.value ?? 0) > 0 || fullTotal > 0) {
-      conf.add(-0.3, `kernel ${kname} tracks nothing without a rule, yet ${count && count.value > 0 ? `${fmt(count.value)} entries are tracked` : "the table overflowed"}: some rule that needs conntrack is not in the bundle (another netns, a backend not collected)`);
-    } else if (count) conf.add(0.05, `nf_conntrack_count is ${count.value}: nothing is tracked, as expected on ≥ 4.10`);
+    if (count) conf.add(0.05, `nf_conntrack_count is ${count.value}: nothing is tracked, as expected on ≥ 4.10`);
     harmText = `Harmless on this kernel (${kname}): since 4.10 conntrack hooks are registered only when a rule needs them, so nothing is tracked${count ? ` (nf_conntrack_count = ${fmt(count.value)})` : ""}. On a kernel ≤ 4.9 the same load would track every packet in every netns and could fill the table (seed 001: SoundCloud, 2012). Adding any stateful or NAT rule later (or docker, kube-proxy) starts tracking with the default sizing.`;
   } else {
     severity = "medium";

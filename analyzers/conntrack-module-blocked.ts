@@ -5,59 +5,11 @@
  * its leftover (seed 001's fix: `alias nf_conntrack off`).
  */
 import { Confidence } from "../src/engine/confidence.js";
-import { hostPath, initramfsRebuild, orchestratorHints, ruleEvidence } from "../src/engine/lib/module-usage.js";
+import { NETFILTER_MODULE, hostPath, initramfsRebuild, moduleClosure as closure, orchestratorHints, ruleEvidence } from "../src/engine/lib/module-usage.js";
 import { ruleSets } from "../src/engine/lib/rulesets.js";
 import type { Analyzer, DetectedFinding, Evidence, Facts } from "../src/engine/types.js";
 
 const ID = "conntrack-module-blocked";
-
-/** Direct dependencies between netfilter modules (modules.dep, all eras merged). */
-const DEPENDS: Record<string, readonly string[]> = {
-  iptable_nat: ["nf_nat", "ip_tables"],
-  ip6table_nat: ["nf_nat", "ip6_tables"],
-  nf_nat: ["nf_conntrack"],
-  nf_nat_ipv4: ["nf_nat", "nf_conntrack_ipv4"],
-  nf_nat_ipv6: ["nf_nat", "nf_conntrack_ipv6"],
-  nf_conntrack_ipv4: ["nf_conntrack", "nf_defrag_ipv4"],
-  nf_conntrack_ipv6: ["nf_conntrack", "nf_defrag_ipv6"],
-  nf_conntrack: ["nf_defrag_ipv4", "nf_defrag_ipv6"],
-  nf_conntrack_netlink: ["nf_conntrack", "nfnetlink"],
-  xt_conntrack: ["nf_conntrack", "x_tables"],
-  xt_state: ["nf_conntrack", "x_tables"],
-  xt_nat: ["nf_nat", "x_tables"],
-  xt_MASQUERADE: ["nf_nat", "x_tables"],
-  ipt_MASQUERADE: ["nf_nat_masquerade_ipv4", "x_tables"],
-  nf_nat_masquerade_ipv4: ["nf_nat"],
-  xt_REDIRECT: ["nf_nat", "x_tables"],
-  xt_CT: ["nf_conntrack", "x_tables"],
-  xt_connmark: ["nf_conntrack", "x_tables"],
-  nft_ct: ["nf_conntrack", "nf_tables"],
-  nft_nat: ["nf_nat", "nf_tables"],
-  nft_chain_nat: ["nf_nat", "nf_tables"],
-  nft_masq: ["nf_nat", "nf_tables"],
-  nft_redir: ["nf_nat", "nf_tables"],
-  nft_compat: ["nf_tables", "x_tables"],
-  nf_tables: ["nfnetlink"],
-  iptable_filter: ["ip_tables"],
-  iptable_mangle: ["ip_tables"],
-  iptable_raw: ["ip_tables"],
-  ip_tables: ["x_tables"],
-  ip6_tables: ["x_tables"],
-  br_netfilter: ["bridge"],
-};
-
-const NETFILTER = /^(nf_|nft_|xt_|ipt_|ip6t_|iptable_|ip6table_|ip_tables$|ip6_tables$|x_tables$|nfnetlink|ip_set|ebt|ebtable|arpt|arptable|br_netfilter$|ip_conntrack)/;
-
-function closure(mods: Iterable<string>): Set<string> {
-  const out = new Set<string>();
-  const visit = (m: string) => {
-    if (out.has(m)) return;
-    out.add(m);
-    for (const d of DEPENDS[m] ?? (m.startsWith("xt_") ? ["x_tables"] : m.startsWith("iptable_") ? ["ip_tables"] : [])) visit(d);
-  };
-  for (const m of mods) visit(m);
-  return out;
-}
 
 interface Need {
   module: string;
@@ -91,7 +43,7 @@ export const analyzer: Analyzer = {
 };
 
 function detect(facts: Facts): DetectedFinding[] {
-  const disabled = facts.sources("modprobe-d").flatMap((p) => p.value.disabled).filter((d) => NETFILTER.test(d.module));
+  const disabled = facts.sources("modprobe-d").flatMap((p) => p.value.disabled).filter((d) => NETFILTER_MODULE.test(d.module));
   if (disabled.length === 0) return [];
   const kernel = facts.kernel?.value.raw;
 

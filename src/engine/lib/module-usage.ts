@@ -31,6 +31,8 @@ export interface ConntrackPresence {
   otherUsers: string[];
   /** All holders (transitively) of the conntrack core. */
   holders: string[];
+  /** Holders that are rule extensions (xt_*, nft_*, ipt_*) with a use count > 0: some rule references them now. */
+  ruleModulesInUse: string[];
 }
 
 /** Holders (lsmod "Used by") per loaded module, from the first module listing that has it. */
@@ -81,7 +83,10 @@ export function conntrackPresence(facts: Facts): ConntrackPresence {
   for (const c of CONNTRACK_CORE) if (users.has(c)) visit(c);
   for (const c of CONNTRACK_CORE) holders.delete(c);
   const otherUsers = [...holders].filter((h) => !LISTING_CHAIN.has(h));
-  return { state, evidence, otherUsers, holders: [...holders] };
+  const useCount = new Map<string, number | null>();
+  for (const id of ["proc-modules", "lsmod"] as const) for (const p of facts.sources(id)) for (const m of p.value.modules) if (!useCount.has(m.name)) useCount.set(m.name, m.useCount);
+  const ruleModulesInUse = [...holders].filter((h) => /^(xt_|nft_|ipt_|ip6t_)/.test(h) && (useCount.get(h) ?? 0) > 0);
+  return { state, evidence, otherUsers, holders: [...holders], ruleModulesInUse };
 }
 
 /**
@@ -102,6 +107,63 @@ export function unloadOrder(facts: Facts, root: string): string[] {
   // Era modules under the root: nf_conntrack_ipv4/6 hold nf_conntrack on ≤ 4.18.
   visit(root);
   return out.filter((m) => users.has(m) || m === root);
+}
+
+/** Direct dependencies between netfilter modules (modules.dep, all eras merged). */
+export const MODULE_DEPENDS: Record<string, readonly string[]> = {
+  iptable_nat: ["nf_nat", "ip_tables"],
+  ip6table_nat: ["nf_nat", "ip6_tables"],
+  nf_nat: ["nf_conntrack"],
+  nf_nat_ipv4: ["nf_nat", "nf_conntrack_ipv4"],
+  nf_nat_ipv6: ["nf_nat", "nf_conntrack_ipv6"],
+  nf_conntrack_ipv4: ["nf_conntrack", "nf_defrag_ipv4"],
+  nf_conntrack_ipv6: ["nf_conntrack", "nf_defrag_ipv6"],
+  nf_conntrack: ["nf_defrag_ipv4", "nf_defrag_ipv6"],
+  nf_conntrack_netlink: ["nf_conntrack", "nfnetlink"],
+  xt_conntrack: ["nf_conntrack", "x_tables"],
+  xt_state: ["nf_conntrack", "x_tables"],
+  xt_nat: ["nf_nat", "x_tables"],
+  xt_MASQUERADE: ["nf_nat", "x_tables"],
+  ipt_MASQUERADE: ["nf_nat_masquerade_ipv4", "x_tables"],
+  nf_nat_masquerade_ipv4: ["nf_nat"],
+  xt_REDIRECT: ["nf_nat", "x_tables"],
+  xt_CT: ["nf_conntrack", "x_tables"],
+  xt_connmark: ["nf_conntrack", "x_tables"],
+  nft_ct: ["nf_conntrack", "nf_tables"],
+  nft_nat: ["nf_nat", "nf_tables"],
+  nft_chain_nat: ["nf_nat", "nf_tables"],
+  nft_masq: ["nf_nat", "nf_tables"],
+  nft_redir: ["nf_nat", "nf_tables"],
+  nft_compat: ["nf_tables", "x_tables"],
+  nf_tables: ["nfnetlink"],
+  iptable_filter: ["ip_tables"],
+  iptable_mangle: ["ip_tables"],
+  iptable_raw: ["ip_tables"],
+  ip_tables: ["x_tables"],
+  ip6_tables: ["x_tables"],
+  br_netfilter: ["bridge"],
+};
+
+export const NETFILTER_MODULE = /^(nf_|nft_|xt_|ipt_|ip6t_|iptable_|ip6table_|ip_tables$|ip6_tables$|x_tables$|nfnetlink|ip_set|ebt|ebtable|arpt|arptable|br_netfilter$|ip_conntrack)/;
+
+export function moduleClosure(mods: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  const visit = (m: string) => {
+    if (out.has(m)) return;
+    out.add(m);
+    for (const d of MODULE_DEPENDS[m] ?? (m.startsWith("xt_") ? ["x_tables"] : m.startsWith("iptable_") ? ["ip_tables"] : [])) visit(d);
+  };
+  for (const m of mods) visit(m);
+  return out;
+}
+
+/** Modprobe.d entries that stop a module or one of its dependencies from loading (install/alias off). */
+export function blockedBy(facts: Facts, module: string): { module: string; how: string; provenance: { path: string; line: number } }[] {
+  const deps = moduleClosure([module]);
+  return facts
+    .sources("modprobe-d")
+    .flatMap((p) => p.value.disabled)
+    .filter((d) => (d.blocksDependencyLoad || d.how === "alias-off") && deps.has(d.module));
 }
 
 /** Kernel ≤ 4.9: loading nf_conntrack(_ipv4) registers hooks in every netns and tracks every packet (kernel-facts §2.1). */
