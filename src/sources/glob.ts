@@ -22,4 +22,20 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+/**
+ * Supportconfig virtual paths `<topic>.txt#<command line>`: the command part holds slashes, so
+ * there `*` matches any characters.
+ */
+export function virtualGlobToRegExp(glob: string): RegExp {
+  const hash = glob.indexOf("#");
+  if (hash === -1) return globToRegExp(glob);
+  const file = globToRegExp(glob.slice(0, hash)).source.slice(1, -1);
+  const command = glob
+    .slice(hash + 1)
+    .split("*")
+    .map((part) => part.replace(/[.+?^$()|[\]{}\\]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${file}#${command}$`);
+}
+
 export const isGlob = (p: string): boolean => /[*?{[]/.test(p);

@@ -1,6 +1,6 @@
 /** Finds the layout of a bundle and maps its files onto the logical sources of the registry. */
 import { type Bundle, type StreamedParse, resolveInBundle } from "../bundle/bundle.js";
-import { globToRegExp, isGlob } from "./glob.js";
+import { isGlob, virtualGlobToRegExp } from "./glob.js";
 import type { Layout } from "./layouts.js";
 import { classifyText, cleanPaste, splitAtPrompts } from "./loose.js";
 import { SOURCE_SPECS, type SourceSpec, netnsOfPath } from "./registry.js";
@@ -139,7 +139,7 @@ function matchCandidates(
   for (const pattern of patterns) {
     let hits: string[];
     if (isGlob(pattern)) {
-      const re = globToRegExp(pattern);
+      const re = virtualGlobToRegExp(pattern);
       hits = candidates.filter((c) => re.test(c)).sort();
     } else hits = candidates.includes(pattern) || existsViaLinks(pattern) ? [pattern] : [];
     for (const rel of hits) {
