@@ -1,5 +1,5 @@
 #!/bin/sh
-# nfdiag-about: entries outliving their connections: a raw-table rule drops FIN and RST on loopback before conntrack sees them (like a lossy middlebox), 3000 loopback TCP connections are opened and closed, so 3000 ESTABLISHED entries stay with the default 432000 s timeout while no such socket exists any more
+# nfdiag-about: entries outliving their connections: a raw-table rule drops FIN and RST on loopback before conntrack sees them (like a lossy middlebox), 3000 loopback TCP connections are opened and closed, so 3000 ESTABLISHED entries stay with the default 432000 s timeout although both applications closed them (sockstat: orphan 3000, the kernel keeps retrying FINs that are dropped)
 # nfdiag-expected: {"top": "conntrack-timeouts-long", "include": ["conntrack-timeouts-long"], "exclude": ["conntrack-table-full", "conntrack-near-capacity"]}
 # nfdiag-collect-args:
 . /lab/lib.sh
