@@ -115,6 +115,12 @@ export function verdictOf(findings: Finding[]): { findingId: string | null; seve
       confidence: findings.length > 0 ? Math.max(...findings.map((f) => f.confidence)) : 0.5,
       sentence: "No netfilter problem found above the info level in what this bundle holds (see the inventory for what it lacked).",
     };
-  const chain = top.explains.length > 0 ? ` It explains: ${top.explains.join(", ")}.` : "";
-  return { findingId: top.id, severity: top.severity, confidence: top.confidence, sentence: `${top.title}: ${top.summary}${chain}` };
+  const chain = top.explains.length > 0 ? ` This also explains: ${top.explains.join(", ")}.` : "";
+  return { findingId: top.id, severity: top.severity, confidence: top.confidence, sentence: `${firstSentence(top.summary)}${chain}` };
+}
+
+/** The verdict is one sentence: the summary's first, when it has several. */
+function firstSentence(text: string): string {
+  const m = /^(.{20,400}?[.!?])\s+[A-Z(]/.exec(text);
+  return m?.[1] ?? text;
 }
