@@ -9,6 +9,7 @@ import {
   ctKey,
   notrackFix,
   partialSources,
+  persistentSettings,
   pct,
   raiseMaxFix,
   recommendSizing,
@@ -99,6 +100,7 @@ export const analyzer: Analyzer = {
     if (ct.count) evidence.push({ ...ct.count.evidence, note: `entries now${s.fill !== undefined ? ` (${pct(s.count ?? 0, s.max ?? 0)} of max)` : ""}` });
     if (ct.max) evidence.push({ ...ct.max.evidence, note: "nf_conntrack_max (global, all namespaces)" });
     for (const n of s.fullNetns.slice(0, 5)) evidence.push(n.evidence);
+    for (const p of persistentSettings(facts, "net.netfilter.nf_conntrack_max")) evidence.push({ ...p.evidence, highlight: p.value, note: `nf_conntrack_max set to ${p.value} at boot by ${p.file}` });
     if (s.rates && (s.rates.drop ?? 0) > 0) evidence.push(...sampleEvidence(facts, s.rates, "drop"));
 
     // Severity: critical when drops are happening now; high for a past episode or evictions only.

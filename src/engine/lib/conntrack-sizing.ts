@@ -153,7 +153,10 @@ export interface EntrySize {
 /** Bytes per conntrack entry: the nf_conntrack slab object size when slabinfo has it. */
 export function entrySize(facts: Facts): EntrySize {
   const slab = facts.first("slabinfo");
-  const cache = slab?.value.conntrack.find((c) => c.kind !== "conntrack-expect" && c.objSize > 0);
+  // The slabinfo parser only knows nf_conntrack* names; the ≤ 2.6.2x ip_conntrack cache is looked up here.
+  const cache =
+    slab?.value.conntrack.find((c) => c.kind !== "conntrack-expect" && c.objSize > 0) ??
+    slab?.value.caches.find((c) => c.name === "ip_conntrack" && c.objSize > 0);
   if (slab && cache) {
     const line = facts.lineText(cache.provenance.path, cache.provenance.line);
     return {
@@ -487,21 +490,24 @@ export function raiseMaxFix(facts: Facts, r: SizingRecommendation, o: { cureLike
   const bucketsChange = r.currentBuckets === undefined || r.newBuckets !== r.currentBuckets;
   if (bucketsChange) {
     if (bucketsSysctlWritable(facts) && mod === "nf_conntrack") commands.push(`sysctl -w ${bucketsKey}=${r.newBuckets}   # kernel ≥ 4.9: writable, initial namespace only`);
-    else commands.push(`echo ${r.newBuckets} > /sys/module/${mod}/parameters/hashsize   # ${bucketsSysctlWritable(facts) ? "" : "this kernel (< 4.9) has a read-only nf_conntrack_buckets sysctl; "}initial namespace only`);
+    else commands.push(`echo ${r.newBuckets} > /sys/module/${mod}/parameters/hashsize   # ${bucketsSysctlWritable(facts) ? "" : `${bucketsKey} is read-only before 4.9; `}initial namespace only`);
     if (r.currentBuckets !== undefined) rollback.push(`echo ${r.currentBuckets} > /sys/module/${mod}/parameters/hashsize`);
   }
   const sysctlFile = "/etc/sysctl.d/90-nfdiag-conntrack.conf";
-  const persist = [`echo '${maxKey} = ${r.newMax}' >> ${sysctlFile}`];
+  const persist: string[] = [];
+  // Files that already set the max would fight ours (the last file in lexical order wins): edit them instead.
+  const existing = persistentSettings(facts, "net.netfilter.nf_conntrack_max");
+  for (const e of existing) persist.push(`sed -i 's/^[[:space:]]*-\\?${e.rawKey.replace(/\./g, "\\.")}[[:space:]]*=.*/${e.rawKey} = ${r.newMax}/' ${e.file}   # it sets ${e.value} now (line ${e.line})`);
+  if (existing.length === 0) persist.push(`echo '${maxKey} = ${r.newMax}' >> ${sysctlFile}`);
   if (builtIn) persist.push(`# ${mod} is built into this kernel: add ${mod}.hashsize=${r.newBuckets} to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub / grub2-mkconfig)`);
-  else {
+  else if (bucketsChange) {
     const existing = explicitHashsize(facts);
     const existingPath = existing ? (/\/etc\/modprobe\.d\/[^/]+$/.exec(existing.evidence.path)?.[0] ?? `/etc/modprobe.d/${mod}.conf`) : undefined;
     if (existing && existingPath) persist.push(`sed -i 's/hashsize=${existing.value}/hashsize=${r.newBuckets}/' ${existingPath}   # it sets hashsize=${existing.value} now`);
     else persist.push(`echo 'options ${mod} hashsize=${r.newBuckets}' > /etc/modprobe.d/${mod}.conf`);
-    persist.push(
-      `echo ${mod} > /etc/modules-load.d/${mod}.conf   # ${sysctlFile} only applies if ${mod} is loaded when systemd-sysctl runs at boot (see conntrack-sysctl-not-applied)`,
-    );
   }
+  if (!builtIn)
+    persist.push(`echo ${mod} > /etc/modules-load.d/${mod}.conf   # a sysctl.d setting of ${maxKey} only applies if ${mod} is loaded when systemd-sysctl runs at boot (see conntrack-sysctl-not-applied)`);
   rollback.push(`rm -f ${sysctlFile}${builtIn ? "" : ` /etc/modules-load.d/${mod}.conf`}`);
   const costNow = r.currentBytes !== undefined ? ` (now ${fmtBytes(r.currentBytes)})` : "";
   const k = facts.kernel?.value;
@@ -521,6 +527,19 @@ export function raiseMaxFix(facts: Facts, r: SizingRecommendation, o: { cureLike
     risk: `Uses up to ${fmtBytes(r.newBytes)} of kernel memory when the table fills. Changing the hash size rehashes the table (brief CPU spike, safe on a live host).`,
     cureLikelihood: o.cureLikelihood,
   };
+}
+
+/** Persistent sysctl settings of a key (sysctl.conf, sysctl.d), as host paths. */
+export function persistentSettings(facts: Facts, key: string): { file: string; line: number; rawKey: string; value: string; evidence: Evidence }[] {
+  const out: { file: string; line: number; rawKey: string; value: string; evidence: Evidence }[] = [];
+  for (const p of facts.sources("sysctl-d")) {
+    for (const e of p.value.entries) {
+      if (e.key !== key) continue;
+      const file = /\/(?:etc|run|usr|lib)\/.*$/.exec(p.path)?.[0] ?? p.path;
+      out.push({ file, line: e.provenance.line, rawKey: e.rawKey, value: e.value, evidence: facts.evidence("sysctl-d", e.provenance, `${e.rawKey} = ${e.value}`, { note: "set at boot" }) });
+    }
+  }
+  return out;
 }
 
 /** Top destination ports of the dump (`tcp/8080`), with counts. */
