@@ -6,6 +6,7 @@
  */
 import { Confidence } from "../src/engine/confidence.js";
 import {
+  RULELESS_CONNTRACK_USERS,
   conntrackPresence,
   conntrackRules,
   fmt,
@@ -54,7 +55,7 @@ function detect(facts: Facts): DetectedFinding[] {
   const presence = conntrackPresence(facts);
   if (presence.state === "absent" || presence.state === "builtin") return [];
   // Modules that track without rules (Open vSwitch ct action, IPVS, flowtables): conntrack is used.
-  const rulelessUsers = presence.otherUsers.filter((u) => /^(openvswitch|ip_vs|nf_flow_table|act_ct|nft_flow_offload)/.test(u));
+  const rulelessUsers = presence.otherUsers.filter((u) => (RULELESS_CONNTRACK_USERS as readonly string[]).includes(u) && u !== "br_netfilter");
   if (rulelessUsers.length > 0) return [];
   const needing = conntrackRules(facts);
   if (needing.length > 0) return [];

@@ -45,7 +45,6 @@ export const analyzer: Analyzer = {
 function detect(facts: Facts): DetectedFinding[] {
   const disabled = facts.sources("modprobe-d").flatMap((p) => p.value.disabled).filter((d) => NETFILTER_MODULE.test(d.module));
   if (disabled.length === 0) return [];
-  const kernel = facts.kernel?.value.raw;
 
   // What needs which module, with evidence.
   const needs: Need[] = [];
@@ -135,6 +134,11 @@ function detect(facts: Facts): DetectedFinding[] {
     const files = [...new Set(entries.map((e) => `${hostPath(e.provenance.path)}:${e.provenance.line}`))];
     const removeCmds = entries.filter((e) => hard.includes(e) || hard.length === 0).map((e) => `sed -i '${e.provenance.line}s/^/# /' ${hostPath(e.provenance.path)}`);
     const savedFiles = ruleSets(facts).filter((s) => !s.live && s.rules.some((r) => closure(r.modules).has(module)));
+    const failTimes = [...errorNeeds.map((n) => n.evidence), ...errorsForOff.map((m) => facts.eventEvidence(m))].length
+      ? facts.kernelMessages.filter((m) => (m.class === "modprobe-install-error" || m.class === "ipt-table-init" || (m.class === "modprobe-not-found" && m.fields.module === "off")) && m.wallTime).map((m) => m.wallTime as string)
+      : [];
+    const firstFail = failTimes[0];
+    const lastFail = failTimes[failTimes.length - 1];
     const whys = [...new Set(moduleNeeds.map((n) => n.why))].slice(0, 3);
 
     const fixes: DetectedFinding["fixes"] = [
@@ -160,7 +164,6 @@ function detect(facts: Facts): DetectedFinding[] {
         verify: [
           `grep -E '^${module} ' /proc/modules`,
           ...(table ? [`cat /proc/net/ip_tables_names   # expect ${table}`, `iptables -t ${table} -S`] : []),
-          ...(kernel ? [] : []),
         ],
         rollback: [`modprobe -r ${module}`],
         risk: "Low.",
@@ -180,12 +183,8 @@ function detect(facts: Facts): DetectedFinding[] {
       evidence,
       ruledOutBy: ["the block is intentional and nothing should use this module (then the failing commands are the thing to stop)", "`modprobe -c` shows no such rule (the file was changed after collection)"],
       metrics: { module, blockedBy: entries.map((e) => e.how).join(","), needs: moduleNeeds.length, failedLoads: errorNeeds.length + errorsForOff.length, loadedNow: Boolean(loaded) },
-      ...(() => {
-        const times = [...errorNeeds.map((n) => n.evidence), ...[]].length > 0 ? facts.kernelMessages.filter((m) => (m.class === "modprobe-install-error" || m.class === "ipt-table-init" || (m.class === "modprobe-not-found" && m.fields.module === "off")) && m.wallTime) : [];
-        const first = times[0]?.wallTime;
-        const last = times[times.length - 1]?.wallTime;
-        return { ...(first ? { firstSeen: first } : {}), ...(last ? { lastSeen: last } : {}) };
-      })(),
+      ...(firstFail ? { firstSeen: firstFail } : {}),
+      ...(lastFail ? { lastSeen: lastFail } : {}),
       fixes,
     });
   }
