@@ -132,9 +132,25 @@ export const analyzer: Analyzer = {
     // KUBE-IPTABLES-HINT: kubelet/kube-proxy create it in the mangle table of the backend they use.
     const hint = findHint(facts);
 
+    // Without iptables-legacy-save (sos lists only the default tool's tables), x_tables match/target
+    // modules in use that no nf_tables rule needs show that the legacy tables hold rules.
+    const inferred: { name: string; uses: number; ev: Evidence }[] = [];
+    if (!legacy.collected && def?.backend === "nf_tables" && legacyNames.length > 0) {
+      const compatNames = new Set<string>();
+      for (const id of ["nft-ruleset", "nft-ruleset-json"] as const) for (const p of facts.sources(id)) for (const t of p.value.tables) for (const r of t.rules) for (const c of r.compat) compatNames.add(`xt_${c.name.toLowerCase()}`);
+      for (const id of ["lsmod", "proc-modules"] as const) {
+        for (const p of facts.sources(id))
+          for (const m of p.value.modules)
+            if (/^(xt|ipt|ip6t)_/.test(m.name) && (m.useCount ?? 0) > 0 && !compatNames.has(m.name) && !inferred.some((x) => x.name === m.name))
+              inferred.push({ name: m.name, uses: m.useCount ?? 0, ev: facts.evidence(id, m.provenance, `${m.name} ${m.size ?? ""} ${m.useCount}`, { highlight: m.name, note: `${m.name} is in use ${m.useCount}× and no nf_tables rule here uses it through nft_compat: likely legacy rules` }) });
+        if (inferred.length) break;
+      }
+    }
     const legacyRules = legacy.rules.length;
     const nftRules = nft.rules.length;
     const bothHold = legacyRules > 0 && nftRules > 0;
+    const defaultListed = ruleSetStats(facts).filter((x) => x.live && !x.netns && x.kind === "list").reduce((n, x) => n + x.rules, 0);
+    const inferredBoth = !bothHold && inferred.length > 0 && (nftRules > 0 || defaultListed > 0);
     const legacyPresent = notices.length > 0 || (legacyNames.length > 0 && def?.backend === "nf_tables") || (legacyRules > 0 && def?.backend === "nf_tables");
     const nftPresentUnderLegacy = def?.backend === "legacy" && nftRules > 0;
     const hintMismatch = hint.filter((h) => def && h.backend !== def.backend);
@@ -164,14 +180,20 @@ export const analyzer: Analyzer = {
       if (nft.rules[0]) evidence.push(ruleEvidence(facts, nft.rules[0], `first of ${nftRules} rule${nftRules > 1 ? "s" : ""} in the nf_tables backend (${[...nft.tables].join(", ")})`));
     }
     if (def?.backend === "nf_tables") evidence.push(...legacyNames.slice(0, 3).map((x) => x.ev));
+    evidence.push(...inferred.slice(0, 3).map((x) => x.ev));
+    if (inferredBoth) {
+      const listed = ruleSetStats(facts).find((x) => x.live && !x.netns && x.kind === "list" && x.rules > 0);
+      if (listed?.raw[0]) evidence.push(ruleEvidence(facts, listed.raw[0], `what \`iptables\` (iptables-nft) lists: ${listed.rules} rule${listed.rules > 1 ? "s" : ""}; the legacy rules are not in this listing`));
+    }
     evidence.push(...incompatible.slice(0, 3));
     for (const h of hint.slice(0, 2)) evidence.push(ruleEvidence(facts, h.rule, `KUBE-IPTABLES-HINT in the ${h.backend} backend: kubelet/kube-proxy use ${h.backend === "legacy" ? "iptables-legacy" : "iptables-nft"}`, "KUBE-IPTABLES-HINT"));
 
     let severity: DetectedFinding["severity"];
     if (bothHold || hintMismatch.length > 0 || nftPresentUnderLegacy) severity = "high";
+    else if (inferredBoth) severity = "medium";
     else if (incompatible.length > 0 || (legacy.collected && legacyRules === 0 && legacyPresent && !notices.length)) severity = "medium";
     else if (legacyPresent && !legacy.collected) severity = "low";
-    else severity = legacyRules > 0 ? "high" : "low";
+    else severity = legacyRules > 0 ? "medium" : "low";
     if (legacyPresent && legacy.collected && legacyRules === 0 && !bothHold && incompatible.length === 0 && hintMismatch.length === 0) severity = "low";
 
     const conf = new Confidence(0.5, "the bundle shows more than one iptables backend");
@@ -179,6 +201,7 @@ export const analyzer: Analyzer = {
     if (conflicts.length) conf.add(0.15, `${conflicts.length} match${conflicts.length > 1 ? "es" : ""} with opposite verdicts in the two backends`);
     if (notices.length) conf.add(0.1, "iptables-nft printed the legacy-tables warning");
     if (versions.size > 1) conf.add(0.05, "both (legacy) and (nf_tables) version strings appear");
+    if (inferredBoth) conf.add(0.1, `x_tables modules in use that no nf_tables rule needs (${inferred.map((x) => `${x.name} ×${x.uses}`).join(", ")}): the legacy tables probably hold rules (use counts are global, rules in other namespaces count too)`);
     if (legacyPresent && !legacy.collected) conf.add(-0.15, "the legacy rules were not collected (iptables-legacy-save missing): their content is unknown");
     if (legacy.collected && legacyRules === 0) conf.add(-0.1, "the legacy tables hold no rules (only built-in chains)");
 
@@ -186,6 +209,10 @@ export const analyzer: Analyzer = {
     if (bothHold)
       summaryParts.push(
         `Rules are split between two iptables backends: ${legacyRules} rule${legacyRules > 1 ? "s" : ""} in iptables-legacy (${[...legacy.tables].join(", ")}) and ${nftRules} in iptables-nft (${[...nft.tables].join(", ")})${def ? `; the default \`iptables\` is ${def.backend === "nf_tables" ? "iptables-nft" : "iptables-legacy"}, so \`iptables -L\` hides the ${def.backend === "nf_tables" ? "legacy" : "nf_tables"} rules` : ""}.`,
+      );
+    else if (inferredBoth)
+      summaryParts.push(
+        `Rules are split between two iptables backends: the default \`iptables\` is iptables-nft and lists ${nftRules || defaultListed} rules, but legacy (x_tables) tables ${legacyNames.map((x) => x.name).join(", ")} exist and probably hold rules the listings do not show (${inferred.map((x) => `${x.name} in use ${x.uses}×`).join(", ")}, used by no nf_tables rule here). \`iptables -L\` hides them; iptables-legacy-save shows them.`,
       );
     else if (legacyPresent)
       summaryParts.push(
@@ -220,7 +247,7 @@ export const analyzer: Analyzer = {
         risk: "low: read-only (iptables-legacy-save loads no module when the tables already exist).",
         cureLikelihood: 0.2,
       });
-    if (bothHold || legacyPresent || nftPresentUnderLegacy) {
+    if (bothHold || inferredBoth || legacyPresent || nftPresentUnderLegacy) {
       fixes.push({
         title: `Move every rule into ${targetTool} and empty the ${other === "legacy" ? "legacy" : "nf_tables"} tables`,
         rationale: `Keep one backend: the default \`iptables\` here is ${targetTool}${def ? ` (${def.how})` : ""}. Merge the ${other === "legacy" ? "legacy" : "nf_tables"} rules into it by hand (conflicting rules must be resolved, not appended), then flush the other backend so every rule is visible to \`iptables -L\` again.`,
@@ -242,7 +269,7 @@ export const analyzer: Analyzer = {
         verify: [`${otherTool}-save | grep -c '^-A'   # 0`, `${targetTool}-save | grep -c '^-A'   # all the rules`, other === "legacy" ? "cat /proc/net/ip_tables_names   # empty once the legacy modules are unloaded (modprobe -r iptable_filter iptable_nat …)" : "nft list tables"],
         rollback: [`${otherTool}-restore < /root/nfdiag-${other}.rules`, `${targetTool}-restore < /root/nfdiag-${target}.rules`],
         risk: "high: the firewall is rewritten; a rule forgotten in the merge is lost, and flushing a filter table with a DROP policy first can cut access. Work from the console, merge first, flush last.",
-        cureLikelihood: bothHold ? 0.85 : 0.6,
+        cureLikelihood: bothHold || inferredBoth ? 0.85 : 0.6,
       });
     }
     if (incompatible.length)
@@ -268,6 +295,7 @@ export const analyzer: Analyzer = {
       legacyWarnings: notices.length,
       incompatibleNotices: incompatible.length,
       kubeHintMismatch: hintMismatch.length > 0,
+      inferredLegacyModules: inferred.map((x) => `${x.name}:${x.uses}`).join(",") || null,
     };
 
     return [
