@@ -168,9 +168,26 @@ export function ruleSets(facts: Facts): RuleSetView[] {
   return out;
 }
 
-/** Live rules only (what the kernel runs now), without counting one rule twice across listings. */
+/**
+ * Live rules only (what the kernel runs now), each rule once: the same rules appear in several
+ * dumps (iptables-nft-save and `nft list ruleset` show one table; `-nvL` listings repeat
+ * iptables-save; nft JSON repeats nft text), so prefer iptables-save, then listings, then nft text
+ * (minus tables iptables-nft manages), then nft JSON.
+ */
 export function liveRules(facts: Facts): UnifiedRule[] {
-  return ruleSets(facts).filter((s) => s.live).flatMap((s) => s.rules);
+  const sets = ruleSets(facts).filter((s) => s.live);
+  const has = (o: RuleOrigin): boolean => sets.some((s) => s.origin === o);
+  const hasSave = sets.some((s) => s.origin.includes("tables") && s.origin.endsWith("-save")) || has("netns-rules");
+  const hasIptablesNft = sets.some((s) => s.origin.endsWith("-save") && s.backend === "nf_tables");
+  const managed = new Set<string>();
+  for (const id of NFT_SOURCES)
+    for (const p of facts.sources(id)) for (const t of p.value.tables) if (t.managedByIptablesNft) managed.add(`${p.path}\u0000${t.family}\u0000${t.name}`);
+  return sets
+    .filter((s) => !(s.origin === "iptables-list" && hasSave))
+    .filter((s) => !(s.origin === "nft-ruleset-json" && has("nft-ruleset")))
+    .flatMap((s) =>
+      s.origin === "nft-ruleset" && hasIptablesNft ? s.rules.filter((r) => !managed.has(`${r.path}\u0000${r.family}\u0000${r.table}`)) : s.rules,
+    );
 }
 
 /** Whether any live rule source exists at all (absent ≠ "no rules"). */
