@@ -61,7 +61,7 @@ export const findingScore = (f: Pick<Finding, "severity" | "confidence">): numbe
 
 /**
  * A cause ranks just above the highest-scoring symptom it explains, unless its own score is
- * higher. Info findings never outrank anything that is not info.
+ * higher; among several causes of one symptom, the stronger cause (its own score) goes first.
  */
 function rankFindings(findings: Finding[]): void {
   const byId = new Map(findings.map((f) => [f.id, f]));
@@ -73,7 +73,7 @@ function rankFindings(findings: Finding[]): void {
     seen.add(f);
     for (const id of f.explains) {
       const symptom = byId.get(id);
-      if (symptom && !seen.has(symptom)) s = Math.max(s, score(symptom, seen) + 0.001);
+      if (symptom && !seen.has(symptom)) s = Math.max(s, score(symptom, seen) + 0.001 * (1 + findingScore(f)));
     }
     effective.set(f, s);
     return s;
