@@ -5,6 +5,7 @@
  * (the scenarios give it loopback or addresses of namespaces they create inside the guest).
  *
  *   nfload tcp-server ADDR PORT SECONDS          accept and hold connections, exit after SECONDS
+ *   nfload tcp-sink ADDR PORT SECONDS            accept and hold only (never reads: cheap for 10k+ connections)
  *   nfload tcp-connect ADDR PORT N TIMEOUT_MS HOLD_S [CLOSE]
  *                                                 open N connections (batches of 256, non-blocking),
  *                                                 print ok/timeout/refused, hold HOLD_S, close
@@ -77,6 +78,21 @@ static int listen_on(const char *a, int port) {
         exit(1);
     }
     return fd;
+}
+
+/* tcp-sink: accept only, keep the fds, never poll them (O(1) per accept) */
+static int sink(const char *a, int port, long seconds) {
+    int lfd = listen_on(a, port);
+    long end = now_ms() + seconds * 1000L, accepted = 0;
+    struct pollfd p = {lfd, POLLIN, 0};
+    while (now_ms() < end) {
+        if (poll(&p, 1, 200) <= 0) continue;
+        int c = accept(lfd, NULL, NULL);
+        if (c >= 0) accepted++;
+        if (accepted >= 60000) break;
+    }
+    printf("nfload tcp-sink: accepted=%ld\n", accepted);
+    return 0;
 }
 
 /* tcp-server and ftp-server share this loop */
@@ -292,6 +308,8 @@ int main(int argc, char **argv) {
     const char *m = argv[1];
     if (!strcmp(m, "tcp-server") && argc == 5)
         return server(argv[2], atoi(argv[3]), clampl(argv[4], 1, 3600), 0);
+    if (!strcmp(m, "tcp-sink") && argc == 5)
+        return sink(argv[2], atoi(argv[3]), clampl(argv[4], 1, 3600));
     if (!strcmp(m, "ftp-server") && argc == 5)
         return server(argv[2], atoi(argv[3]), clampl(argv[4], 1, 3600), 1);
     if (!strcmp(m, "tcp-connect") && (argc == 7 || argc == 8))
