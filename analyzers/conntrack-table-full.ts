@@ -99,7 +99,8 @@ export const analyzer: Analyzer = {
     const ct = facts.conntrack;
     if (ct.count) evidence.push({ ...ct.count.evidence, note: `entries now${s.fill !== undefined ? ` (${pct(s.count ?? 0, s.max ?? 0)} of max)` : ""}` });
     if (ct.max) evidence.push({ ...ct.max.evidence, note: "nf_conntrack_max (global, all namespaces)" });
-    for (const n of s.fullNetns.slice(0, 5)) evidence.push(n.evidence);
+    for (const n of s.fullNetns.slice(0, 5)) evidence.push({ ...n.evidence, note: `${n.evidence.note ?? ""}: its own count reached the global max ${s.max ?? ""}`.trim() });
+    for (const n of s.netnsStats.slice(0, 5)) evidence.push(n.evidence);
     for (const p of persistentSettings(facts, "net.netfilter.nf_conntrack_max")) evidence.push({ ...p.evidence, highlight: p.value, note: `nf_conntrack_max set to ${p.value} at boot by ${p.file}` });
     if (s.rates && (s.rates.drop ?? 0) > 0) evidence.push(...sampleEvidence(facts, s.rates, "drop"));
 
@@ -125,13 +126,17 @@ export const analyzer: Analyzer = {
       ? ` in network namespace${s.netnsIds.length > 1 ? "s" : ""} ${s.netnsIds.join(", ")} (child namespaces: containers or pods; each reached the global max with its own count)`
       : s.vpsIds.length
         ? ` in OpenVZ container${s.vpsIds.length > 1 ? "s" : ""} ${s.vpsIds.join(", ")}`
-        : "";
+        : s.fullNetns.length
+          ? ` in network namespace${s.fullNetns.length > 1 ? "s" : ""} ${s.fullNetns.map((n) => n.netns).join(", ")} (a child namespace counts its own entries against the global nf_conntrack_max)`
+          : "";
     const parts: string[] = [];
     if (s.logTotal.total > 0)
       parts.push(`the kernel logged "table full, dropping packet" ${s.logTotal.total} times${s.logTotal.suppressed ? ` (${s.logTotal.count} lines + ${s.logTotal.suppressed} hidden by rate limiting)` : ""}${first?.wallTime && last?.wallTime ? (first.wallTime === last.wallTime ? ` at ${first.wallTime}` : ` between ${first.wallTime} and ${last.wallTime}`) : ""}`);
     if (s.countersPresent) parts.push(`conntrack counters show drop=${s.drop}${s.earlyDrop ? `, early_drop=${s.earlyDrop} (entries evicted to make room)` : ""}`);
     if (s.rates && s.rates.drop !== undefined) parts.push(`${s.rates.drop.toFixed(1)} drops/s over the ${s.rates.seconds} s between the collector's samples${s.rates.drop === 0 ? " (none at collection time)" : ""}`);
-    const fillText = s.count !== undefined && s.max !== undefined ? ` Count now: ${s.count} of nf_conntrack_max ${s.max} (${pct(s.count, s.max)}).` : "";
+    const sharedLimit = s.countersPresent && s.logTotal.suppressed > 0 && s.logTotal.total > s.drop + s.earlyDrop;
+    const nsFill = s.fullNetns.length && s.max !== undefined ? ` Count now: ${s.fullNetns.map((n) => `${n.count} in ${n.netns}`).join(", ")} of nf_conntrack_max ${s.max}${s.count !== undefined ? `; the initial namespace holds ${s.count}` : ""}.` : undefined;
+    const fillText = nsFill ?? (s.count !== undefined && s.max !== undefined ? ` Count now: ${s.count} of nf_conntrack_max ${s.max} (${pct(s.count, s.max)}).` : "");
     const summary = `New connections were dropped${where}: the conntrack table was full. ${parts.length ? `${capitalise(parts.join("; "))}.` : ""}${fillText}${s.logTotal.total > 0 && s.drop > s.logTotal.total ? ` The counters (${s.drop}) exceed the logged lines: count drops from the counters.` : ""}`;
 
     // Mechanism, specific to this kernel.
@@ -151,6 +156,7 @@ export const analyzer: Analyzer = {
     if (s.earlyDrop > 0) m.push(`early_drop=${s.earlyDrop}: entries were evicted to make room, so unreplied/unassured flows were being lost even when the packet was not dropped.`);
     if (s.insertFailed > 0 && s.insertFailed >= s.drop) m.push(`insert_failed=${s.insertFailed} ≥ drop: part of the drops may be insertion races rather than a full table (see conntrack-insert-race).`);
 
+    if (sharedLimit) m.push(`The ${s.logTotal.suppressed} suppressed copies are an upper bound: \`net_ratelimit: N callbacks suppressed\` counts every net_ratelimit() user (neighbour overflow, other warnings), not only conntrack; the counters (${s.drop}) are the reliable figure.`);
     // Fixes.
     const peak = Math.max(s.count ?? 0, s.max ?? 0, ...s.fullNetns.map((n) => n.count));
     const rec = recommendSizing(facts, { peak, peakReason: `the table was full at nf_conntrack_max ${s.max ?? "?"}` });
@@ -189,7 +195,7 @@ export const analyzer: Analyzer = {
       earlyDropsPerSecond: s.rates?.earlyDrop !== undefined ? round2(s.rates.earlyDrop) : null,
       insertsPerSecond: s.rates?.insert !== undefined ? round2(s.rates.insert) : null,
       sampleSeconds: s.rates?.seconds ?? null,
-      netnsFull: s.netnsIds.length ? s.netnsIds.join(",") : null,
+      netnsFull: s.netnsIds.length ? s.netnsIds.join(",") : s.fullNetns.length ? s.fullNetns.map((n) => n.netns).join(",") : null,
       activeNow: s.activeNow,
       ...recommendationMetrics(rec),
     };

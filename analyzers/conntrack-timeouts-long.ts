@@ -4,10 +4,12 @@
  * or a timeout raised above the kernel default (UDP, CLOSE_WAIT …). Reads the table dump.
  */
 import { Confidence } from "../src/engine/confidence.js";
-import { partialSources, pct, tableFullSignals, timeoutAdvice, timeoutFix, notrackFix } from "../src/engine/lib/conntrack-sizing.js";
+import { notrackFix, partialSources, pct, tableFullSignals, teardownDropRules, timeoutAdvice, timeoutFix } from "../src/engine/lib/conntrack-sizing.js";
 import type { Analyzer, DetectedFinding, Evidence, Facts } from "../src/engine/types.js";
 
 const MIN_FILL = 0.5;
+/** With a teardown-dropping rule the entries are certainly dead: a quarter of the table is worth a finding. */
+const DEAD_MIN_FILL = 0.25;
 
 export const analyzer: Analyzer = {
   meta: {
@@ -36,14 +38,20 @@ export const analyzer: Analyzer = {
     if (!tableSrc || !t || t.entries === 0) return [];
     const s = tableFullSignals(facts);
     const fill = s.fill ?? (s.max ? t.entries / s.max : undefined);
-    if (!s.fired && (fill === undefined || fill < MIN_FILL)) return [];
-    const a = timeoutAdvice(facts);
+    // A rule dropping FIN/RST before conntrack: entries of closed connections stay ESTABLISHED.
+    const teardown = teardownDropRules(facts);
+    const est = t.byTcpState.items.find((i) => i.key === "ESTABLISHED")?.count ?? 0;
+    const dead = teardown.length > 0 && est >= 0.5 * t.entries && est >= 100;
+    const minFill = dead ? DEAD_MIN_FILL : MIN_FILL;
+    if (!s.fired && (fill === undefined || fill < minFill)) return [];
+    const a = timeoutAdvice(facts, dead ? { deadEstablished: "A rule drops TCP FIN/RST before conntrack sees them, so closed connections never leave ESTABLISHED" } : {});
     if (!a) return [];
     // Only "too long" when the entries are idle, the value was raised, or closed connections pile up.
     const closing = ["TIME_WAIT", "CLOSE_WAIT", "FIN_WAIT", "LAST_ACK"].includes(a.what);
-    if (!(a.idle !== undefined || a.raised || (closing && a.share >= 0.5))) return [];
+    if (!(dead || a.idle !== undefined || a.raised || (closing && a.share >= 0.5))) return [];
 
     const evidence: Evidence[] = [];
+    for (const d of teardown.slice(0, 3)) evidence.push(d.evidence);
     const sampleKey = a.what === "idle ESTABLISHED" ? "ESTABLISHED" : a.what === "UNREPLIED udp" || a.what === "UDP streams" ? "udp" : a.what;
     const sample = t.samples[sampleKey]?.[0];
     const highlight = a.what === "UNREPLIED udp" ? "[UNREPLIED]" : sampleKey;
@@ -57,7 +65,8 @@ export const analyzer: Analyzer = {
     evidence.push({ source: "conntrack-table", path: tableSrc.path, ...(t.firstLine ? { line: t.firstLine } : {}), ...(t.lastLine && t.lastLine !== t.firstLine ? { lastLine: t.lastLine } : {}), text: `top talkers: ${top}`, note: `aggregated over ${t.entries} entries${t.approximate ? " (approximate top lists: very large dump)" : ""}` });
 
     const conf = new Confidence(0.55, `${a.what} entries are ${pct(a.entries, t.entries)} of the table`);
-    if (a.idle !== undefined) conf.add(0.15, `${a.idle} ESTABLISHED entries idle for more than an hour`);
+    if (dead) conf.add(0.2, `${teardown.length} live rule(s) drop TCP FIN/RST before conntrack (${teardown[0]?.rule.origin} line ${teardown[0]?.rule.line})`);
+    else if (a.idle !== undefined) conf.add(0.15, `${a.idle} ESTABLISHED entries idle for more than an hour`);
     if (a.raised) conf.add(0.1, `${a.key} = ${a.current} is above the kernel default ${a.kernelDefault}`);
     if (s.fired) conf.add(0.1, "the table overflowed");
     if (t.approximate) conf.add(-0.05, "top lists approximate");
@@ -66,9 +75,24 @@ export const analyzer: Analyzer = {
     for (const p of partialSources(facts, ["conntrack-table"])) conf.add(-0.1, `source incomplete: ${p}`);
 
     const severity = s.fired ? "high" : (fill ?? 0) >= 0.9 ? "high" : "medium";
-    const summary = `${pct(a.entries, t.entries)} of the ${t.entries} tracked entries are ${a.what} (timeout ${a.key} = ${a.current} s${a.raised ? `, raised above the default ${a.kernelDefault} s` : ""})${a.idle !== undefined ? `; ${a.idle} have been idle for more than an hour` : ""}, in a table that is ${s.fired ? "overflowing" : `${pct(fill ?? 0, 1)} full`}. Lowering it to ${a.proposed} s would free about ${a.freed} entries. Top talkers: ${top}.`;
-    const fixes: DetectedFinding["fixes"] = [timeoutFix(facts, a, { cureLikelihood: Math.min(0.8, 0.3 + a.freed / Math.max(1, s.max ?? t.entries)) })];
-    const nt = notrackFix(facts, { cureLikelihood: 0.4, why: `The ${a.what} entries come from a few ports.` });
+    const deadText = dead ? `A rule drops TCP FIN/RST before conntrack (${teardown[0]?.evidence.text}): the connections are closed but their entries stay ESTABLISHED.` : "";
+    const summary = `${pct(a.entries, t.entries)} of the ${t.entries} tracked entries are ${a.what} (timeout ${a.key} = ${a.current} s${a.raised ? `, raised above the default ${a.kernelDefault} s` : ""})${a.idle !== undefined ? `; ${a.idle} have been idle for more than an hour` : ""}, in a table that is ${s.fired ? "overflowing" : `${pct(fill ?? 0, 1)} full`}. ${deadText ? `${deadText} ` : ""}Lowering the timeout to ${a.proposed} s would free about ${a.freed} entries. Top talkers: ${top}.`;
+    const fixes: DetectedFinding["fixes"] = [];
+    if (dead) {
+      const del = teardown.map((d) => deleteCommand(d.rule, d.evidence.text)).filter((c): c is string => !!c);
+      fixes.push({
+        title: "Stop dropping TCP FIN/RST before conntrack",
+        rationale: `${teardown.length} rule(s) in the raw hook drop FIN or RST packets, so conntrack never sees connections end: each closed connection keeps an ESTABLISHED entry for ${a.current} s. Remove the rule (or move the filtering after conntrack, in the filter table), then flush the stale entries.`,
+        commands: [...del, `conntrack -D -p tcp --state ESTABLISHED${t.byDestinationPort.items[0] ? ` --dport ${t.byDestinationPort.items[0].key.split("/")[1]}` : ""}   # stale entries; live connections are picked up again (nf_conntrack_tcp_loose=1)`],
+        persist: ["save the rule set without these rules (iptables-save > /etc/iptables/rules.v4, or edit /etc/nftables.conf)"],
+        verify: ["cat /proc/sys/net/netfilter/nf_conntrack_count   # falls as connections close", "grep '^TCP:' /proc/net/sockstat   # orphan count falls to ~0"],
+        rollback: ["restore the saved rule set"],
+        risk: "Whatever the rule was meant to block (a scan, a middlebox quirk) is no longer blocked in raw; re-add it in the filter table if still needed.",
+        cureLikelihood: 0.85,
+      });
+    }
+    fixes.push(timeoutFix(facts, a, { cureLikelihood: Math.min(dead ? 0.5 : 0.8, 0.3 + a.freed / Math.max(1, s.max ?? t.entries)) }));
+    const nt = dead ? undefined : notrackFix(facts, { cureLikelihood: 0.4, why: `The ${a.what} entries come from a few ports.` });
     if (nt) fixes.push(nt);
     return [
       {
@@ -87,6 +111,8 @@ export const analyzer: Analyzer = {
           dominantEntries: a.entries,
           dominantShare: Math.round(a.share * 1000) / 1000,
           idleOverOneHour: a.idle ?? null,
+          closedConnections: a.dead ?? null,
+          teardownDropRules: teardown.length,
           timeoutKey: a.key,
           currentTimeout: a.current,
           kernelDefaultTimeout: a.kernelDefault ?? null,
@@ -101,3 +127,14 @@ export const analyzer: Analyzer = {
     ];
   },
 };
+
+/** The command that deletes a live rule, when its origin allows one. */
+function deleteCommand(r: ReturnType<typeof teardownDropRules>[number]["rule"], line: string): string | undefined {
+  const tool = r.origin.startsWith("ip6") ? "ip6tables" : "iptables";
+  if (/^-A \S+ /.test(line)) return `${tool} -t ${r.table} ${line.replace(/^-A /, "-D ")}`;
+  if (r.origin.includes("save") || r.origin === "netns-rules") {
+    return `${tool} -t ${r.table} -D ${r.chain} ${r.detail.replace(/\s+/g, " ").trim()} -j ${r.target ?? "DROP"}${r.targetOptions ? ` ${r.targetOptions}` : ""}`.replace(/-m (\w+) -m \1/g, "-m $1");
+  }
+  if (r.origin.startsWith("nft") || r.origin.endsWith("nft-ruleset")) return `nft -a list chain ${r.family} ${r.table} ${r.chain}   # then: nft delete rule ${r.family} ${r.table} ${r.chain} handle <N>`;
+  return undefined;
+}

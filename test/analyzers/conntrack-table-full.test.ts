@@ -31,6 +31,9 @@ const B = {
   healthy: "samples/healthy/bundle.tar.gz",
   near: "samples/near-capacity/bundle.tar.gz",
   expect: "samples/expect-table-full/bundle.tar.gz",
+  labNetns: "samples/table-full-netns/bundle.tar.gz",
+  mixed: "samples/mixed-table-full-neighbour/bundle.tar.gz",
+  timeouts: "samples/timeouts-long/bundle.tar.gz",
   k2618: "test/fixtures/bundles/ct-2.6.18-ip_conntrack-full",
   k310: "test/fixtures/bundles/ct-3.10-table-full",
   k419: "test/fixtures/bundles/ct-4.19-kube-table-full",
@@ -122,6 +125,24 @@ describe("conntrack-table-full on real bundles", () => {
     expect(r.healthy).toEqual([]);
     expect(r.near).toEqual([]);
     expect(r.expect).toEqual([]);
+    expect(r.timeouts).toEqual([]);
+  });
+
+  it("table-full-netns (6.1, plain message): the full child namespace is found from the collector's per-namespace count and counters", () => {
+    const f = one("labNetns");
+    expect(f.metrics).toMatchObject({ netnsFull: "lab-srv", drop: 240, earlyDrop: 1, count: 0, max: 64 });
+    expect(f.summary).toMatch(/in network namespace lab-srv/);
+    expect(f.summary).toMatch(/64 in lab-srv of nf_conntrack_max 64; the initial namespace holds 0/);
+    const ns = f.evidence.find((e) => e.source === "netns-conntrack-count");
+    expect(ns?.path).toMatch(/netns\/lab-srv\/files\/proc\/sys\/net\/netfilter\/nf_conntrack_count$/);
+    expect(ns).toMatchObject({ line: 1, text: "64" });
+    expect(f.evidence.some((e) => e.source === "netns-conntrack-stats" && /netns\/lab-srv\//.test(e.path))).toBe(true);
+  });
+
+  it("mixed-table-full-neighbour: net_ratelimit suppression shared with neighbour overflow is flagged as an upper bound", () => {
+    const f = one("mixed");
+    expect(f.metrics).toMatchObject({ drop: 827, earlyDrop: 289 });
+    expect(f.mechanism).toMatch(/suppressed copies are an upper bound/);
   });
 
   it("real 6.18 lines: `table full in netns N` names the child namespaces; init netns count 0 does not hide it", () => {

@@ -8,6 +8,7 @@ const r: Record<string, DetectedFinding[]> = {};
 beforeAll(async () => {
   const cases = {
     k310: "test/fixtures/bundles/ct-3.10-table-full",
+    lab: "samples/timeouts-long/bundle.tar.gz",
     sos: "samples/sosreport-debian12-conntrack-full/bundle.tar.gz",
     stateful: "samples/soundcloud-stateful/bundle.tar.gz",
     udp: "samples/table-full-udp-earlydrop/bundle.tar.gz",
@@ -31,6 +32,21 @@ describe("conntrack-timeouts-long", () => {
     expect(f.summary).toMatch(/destination ports tcp\/5432 \(800\)/);
     expect(f.fixes[0]?.commands).toEqual(["sysctl -w net.netfilter.nf_conntrack_tcp_timeout_established=14400"]);
     expect(f.fixes[0]?.risk).toMatch(/keepalives/);
+  });
+
+  it("real timeouts-long sample (6.1): a raw rule drops FIN/RST before conntrack, 3000 closed connections stay ESTABLISHED at 37 % fill", () => {
+    expect(r.lab).toHaveLength(1);
+    const f = r.lab![0]!;
+    expect(f.severity).toBe("medium");
+    expect(f.metrics).toMatchObject({ dumpEntries: 3000, dominant: "ESTABLISHED", closedConnections: 3000, teardownDropRules: 2, proposedTimeout: 14400, fill: 0.366 });
+    const rule = f.evidence.find((e) => e.source === "iptables-nft-save" && e.line === 5);
+    expect(rule?.path).toMatch(/commands\/iptables-nft-save$/);
+    expect(rule?.text).toBe("-A OUTPUT -o lo -p tcp -m tcp --tcp-flags FIN FIN -j DROP");
+    expect(rule?.highlight).toBe("--tcp-flags FIN FIN");
+    expect(f.fixes[0]?.title).toBe("Stop dropping TCP FIN/RST before conntrack");
+    expect(f.fixes[0]?.commands).toContain("iptables -t raw -D OUTPUT -o lo -p tcp -m tcp --tcp-flags FIN FIN -j DROP");
+    expect(f.fixes[1]?.commands).toEqual(["sysctl -w net.netfilter.nf_conntrack_tcp_timeout_established=14400"]);
+    expect(f.summary).toMatch(/connections are closed but their entries stay ESTABLISHED/);
   });
 
   it("silent when the full table holds active connections (sos, soundcloud-stateful: entries refreshed within the hour or timeout already lowered)", () => {

@@ -322,6 +322,8 @@ export interface TableFullSignals {
   fill?: number;
   /** A namespace whose own count reached ≥ 95 % of the global max. */
   fullNetns: NetnsCount[];
+  /** Per-namespace counters the collector read (their drops are included in `drop`/`earlyDrop`). */
+  netnsStats: { netns: string; drop: number; earlyDrop: number; evidence: Evidence }[];
   rates?: Rates;
   /** The table is (or was) full: log lines, early_drop, or drops with the table at ≥ 95 %. */
   fired: boolean;
@@ -335,8 +337,22 @@ export function tableFullSignals(facts: Facts): TableFullSignals {
   const events: TableFullEvent[] = facts.kernelEvents("ct-table-full");
   const logTotal = facts.classTotal("ct-table-full");
   const counters = facts.conntrackCounters;
-  const drop = counters?.totals.drop ?? 0;
-  const earlyDrop = counters?.totals.early_drop ?? 0;
+  const netnsStats: TableFullSignals["netnsStats"] = [];
+  for (const p of facts.sources("netns-conntrack-stats")) {
+    const d = p.value.totals.drop ?? 0;
+    const ed = p.value.totals.early_drop ?? 0;
+    if (d === 0 && ed === 0) continue;
+    const row = p.value.rows.find((r) => (r.counters.drop ?? 0) > 0 || (r.counters.early_drop ?? 0) > 0) ?? p.value.rows[0];
+    const netns = netnsOfPath(p.path) ?? p.path;
+    netnsStats.push({
+      netns,
+      drop: d,
+      earlyDrop: ed,
+      evidence: facts.evidence("netns-conntrack-stats", row?.provenance ?? { path: p.path }, `drop=${d} early_drop=${ed}`, { note: `counters of network namespace ${netns} (hexadecimal in the file): drop=${d}, early_drop=${ed} summed over CPUs` }),
+    });
+  }
+  const drop = (counters?.totals.drop ?? 0) + netnsStats.reduce((n, x) => n + x.drop, 0);
+  const earlyDrop = (counters?.totals.early_drop ?? 0) + netnsStats.reduce((n, x) => n + x.earlyDrop, 0);
   const insertFailed = counters?.totals.insert_failed ?? 0;
   const ct = facts.conntrack;
   const count = ct.count?.value;
@@ -365,11 +381,12 @@ export function tableFullSignals(facts: Facts): TableFullSignals {
     drop,
     earlyDrop,
     insertFailed,
-    countersPresent: !!counters,
+    countersPresent: !!counters || netnsStats.length > 0,
     ...(count !== undefined ? { count } : {}),
     ...(max !== undefined ? { max } : {}),
     ...(fill !== undefined ? { fill } : {}),
     fullNetns,
+    netnsStats,
     ...(rates ? { rates } : {}),
     fired,
     activeNow,
@@ -648,6 +665,8 @@ export interface TimeoutAdvice {
   share: number;
   /** Entries idle for more than an hour (ESTABLISHED only, when derivable). */
   idle?: number;
+  /** ESTABLISHED entries of connections known to be closed (teardown never seen by conntrack). */
+  dead?: number;
   /** The configured timeout is above the kernel default. */
   raised: boolean;
   /** Entries the new timeout would remove at steady state (estimate). */
@@ -669,7 +688,7 @@ const TCP_STATE_LEAF: Record<string, { leaf: string; proposed: number }> = {
  * ESTABLISHED counts only when its entries are idle (remaining timeout far below the configured
  * one): lowering the timeout does nothing for connections that carry traffic.
  */
-export function timeoutAdvice(facts: Facts): TimeoutAdvice | undefined {
+export function timeoutAdvice(facts: Facts, opts: { deadEstablished?: string } = {}): TimeoutAdvice | undefined {
   const t = facts.first("conntrack-table")?.value;
   if (!t || t.entries < 20) return undefined;
   const n = t.entries;
@@ -680,14 +699,14 @@ export function timeoutAdvice(facts: Facts): TimeoutAdvice | undefined {
     return d === undefined ? undefined : { value: d };
   };
   const out: TimeoutAdvice[] = [];
-  const mk = (what: string, leaf: string, entries: number, proposedFloor: number, why: string, idle?: number): void => {
+  const mk = (what: string, leaf: string, entries: number, proposedFloor: number, why: string, idle?: number, dead?: number): void => {
     const c = cur(leaf);
     if (!c) return;
     const def = defaultTimeout(facts, leaf);
     const proposed = Math.min(c.value, proposedFloor);
     if (proposed >= c.value) return;
-    const base = idle ?? entries;
-    const freed = Math.round(idle !== undefined ? idle : base * (1 - proposed / c.value));
+    const gone = idle ?? dead;
+    const freed = Math.round(gone !== undefined ? gone : entries * (1 - proposed / c.value));
     out.push({
       what,
       leaf,
@@ -699,6 +718,7 @@ export function timeoutAdvice(facts: Facts): TimeoutAdvice | undefined {
       entries,
       share: entries / n,
       ...(idle !== undefined ? { idle } : {}),
+      ...(dead !== undefined ? { dead } : {}),
       raised: def !== undefined && c.value > def,
       freed,
       why,
@@ -714,10 +734,10 @@ export function timeoutAdvice(facts: Facts): TimeoutAdvice | undefined {
     let idle: number | undefined;
     if (c?.value === 432000) idle = Math.max(0, t.timeouts.under1d + t.timeouts.atLeast1d - t.timeouts.nearTcpEstablishedDefault);
     else if (c && c.value >= 90000) idle = t.timeouts.under1d; // remaining < 1 day: idle > configured − 1 day ≥ 1 h
-    if (idle !== undefined && idle >= 0.3 * n) {
-      const ka = facts.sysctlNumber("net.ipv4.tcp_keepalive_time")?.value ?? 7200;
+    const ka = facts.sysctlNumber("net.ipv4.tcp_keepalive_time")?.value ?? 7200;
+    if (opts.deadEstablished) mk("ESTABLISHED", "tcp_timeout_established", est.count, Math.max(3600, 2 * ka), opts.deadEstablished, undefined, est.count);
+    else if (idle !== undefined && idle >= 0.3 * n)
       mk("idle ESTABLISHED", "tcp_timeout_established", est.count, Math.max(3600, 2 * ka), `ESTABLISHED entries idle for more than an hour keep their slot for up to ${c?.value} s`, idle);
-    }
   }
   const udp = t.byL4.items.find((i) => i.key === "udp")?.count ?? 0;
   const unreplied = t.byFlag.items.find((i) => i.key === "UNREPLIED")?.count ?? 0;
@@ -733,7 +753,7 @@ export function timeoutAdvice(facts: Facts): TimeoutAdvice | undefined {
 export function timeoutFix(facts: Facts, a: TimeoutAdvice, o: { cureLikelihood: number }): FixDraft {
   return {
     title: `Lower ${a.key} from ${a.current} to ${a.proposed} s`,
-    rationale: `${a.what} make up ${pct(a.entries, facts.first("conntrack-table")?.value.entries ?? a.entries)} of the table (${a.entries} entries). ${a.why}. At ${a.proposed} s about ${a.freed} of them would be gone${a.idle !== undefined ? ` (${a.idle} have been idle for over an hour)` : " at steady state"}. Kernel default: ${a.kernelDefault ?? "n/a"} s${a.raised ? " (the current value was raised above it)" : ""}.`,
+    rationale: `${a.what} make up ${pct(a.entries, facts.first("conntrack-table")?.value.entries ?? a.entries)} of the table (${a.entries} entries). ${a.why}. At ${a.proposed} s about ${a.freed} of them would be gone${a.idle !== undefined ? ` (${a.idle} have been idle for over an hour)` : a.dead !== undefined ? " (their connections are closed)" : " at steady state"}. Kernel default: ${a.kernelDefault ?? "n/a"} s${a.raised ? " (the current value was raised above it)" : ""}.`,
     commands: [`sysctl -w ${a.key}=${a.proposed}`],
     persist: [`echo '${a.key} = ${a.proposed}' >> /etc/sysctl.d/90-nfdiag-conntrack.conf`],
     verify: [`sysctl ${a.key}   # expect ${a.proposed}`, "cat /proc/sys/net/netfilter/nf_conntrack_count   # falls within a few timeouts"],
@@ -744,6 +764,28 @@ export function timeoutFix(facts: Facts, a: TimeoutAdvice, o: { cureLikelihood: 
         : "Only affects entries in this state; existing traffic is not interrupted.",
     cureLikelihood: o.cureLikelihood,
   };
+}
+
+/**
+ * Live rules that drop TCP FIN or RST before conntrack sees them (raw table / raw-priority hook):
+ * conntrack never sees the teardown, so ESTABLISHED entries outlive their connections.
+ */
+export function teardownDropRules(facts: Facts): { rule: ReturnType<typeof liveRules>[number]; evidence: Evidence }[] {
+  const out: { rule: ReturnType<typeof liveRules>[number]; evidence: Evidence }[] = [];
+  for (const r of liveRules(facts)) {
+    const raw = r.table === "raw" || /priority (raw|-300)\b/.test(r.detail);
+    const text = `${r.detail} ${r.target ?? ""} ${r.targetOptions ?? ""}`;
+    const teardown = /--tcp-flags\s+\S*(FIN|RST)\S*\s+\S*(FIN|RST)|tcp flags\s*&\s*\(?\s*(fin|rst)|tcp flags (fin|rst)/i.test(text);
+    const drops = /^(DROP|REJECT)$/.test(r.target ?? "") || /\b(drop|reject)\b/.test(r.detail);
+    if (!raw || !teardown || !drops) continue;
+    const line = facts.lineText(r.path, r.line) ?? text;
+    const hi = /--tcp-flags \S+ \S+|tcp flags & \w+ == \w+/.exec(line)?.[0];
+    const flag = /fin/i.test(hi ?? text) ? "fin" : "rst";
+    // The same kernel rule shows up in iptables-nft-save and in nft list ruleset: keep the first view.
+    if (out.some((o) => o.rule.netns === r.netns && o.rule.chain === r.chain && (/fin/i.test(o.evidence.highlight ?? o.evidence.text) ? "fin" : "rst") === flag)) continue;
+    out.push({ rule: r, evidence: facts.evidence(r.origin, { path: r.path, line: r.line }, line.trim(), { ...(hi ? { highlight: hi } : {}), note: "drops TCP teardown packets before conntrack sees them" }) });
+  }
+  return out;
 }
 
 /** Modules of conntrack helpers (ftp, sip, h323 …) that are loaded, with evidence. */
