@@ -61,10 +61,10 @@ export const analyzer: Analyzer = {
     const rates = sampleRates(facts);
 
     // "≫ the default": at least twice the expected ratio, and either the table is really loaded
-    // (≥ 4 entries per bucket = chains of 8) or the configuration allows ≥ 16 per bucket, or the
-    // kernel refused inserts.
+    // or the configuration allows ≥ 16 per bucket, or the kernel refused inserts.
     const configured = maxRatio >= 2 * exp.ratio && maxRatio > 2;
-    const loaded = countRatio !== undefined && countRatio >= 4;
+    // In use at twice the kernel's design ratio or more (5.15+: ≥ 2 per bucket; before: ≥ 8).
+    const loaded = countRatio !== undefined && countRatio >= Math.max(2, 2 * exp.ratio);
     if (!(chaintoolong > 0 || (configured && (loaded || maxRatio >= 16)))) return [];
 
     let severity: Severity = chaintoolong > 0 ? "high" : loaded ? "medium" : "low";

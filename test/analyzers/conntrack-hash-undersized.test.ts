@@ -26,6 +26,7 @@ const r: Record<string, DetectedFinding[]> = {};
 beforeAll(async () => {
   const cases: Record<string, string | Promise<string>> = {
     k515: "test/fixtures/bundles/ct-5.15-hash-undersized",
+    lab: "samples/hash-undersized/bundle.tar.gz",
     k419kube: "test/fixtures/bundles/ct-4.19-kube-table-full",
     sos: "samples/sosreport-debian12-conntrack-full/bundle.tar.gz",
     near: "samples/near-capacity/bundle.tar.gz",
@@ -56,9 +57,20 @@ describe("conntrack-hash-undersized", () => {
     expect(f.mechanism).toMatch(/8 \+ rand\(24\)/);
   });
 
-  it("4.19 variant: ratio default 4 there, no chain guard → medium, resize to max/4 by sysctl (≥ 4.9)", () => {
-    const f = r.k419![0]!;
+  it("real hash-undersized sample (6.1): max raised 16× in sysctl.d, buckets left at 8192, 32000 entries = 3.9 per bucket → medium, resize 1:1", () => {
+    expect(r.lab).toHaveLength(1);
+    const f = r.lab![0]!;
     expect(f.severity).toBe("medium");
+    expect(f.metrics).toMatchObject({ max: 131072, buckets: 8192, maxPerBucket: 16, expectedRatio: 1, recommendedBuckets: 131072 });
+    const e = f.evidence.find((x) => x.text === "net.netfilter.nf_conntrack_buckets = 8192");
+    expect(e?.path).toMatch(/commands\/sysctl_-a$/);
+    expect(e?.line).toBe(766);
+    expect(f.fixes[0]?.commands).toEqual(["sysctl -w net.netfilter.nf_conntrack_buckets=131072   # initial namespace only"]);
+  });
+
+  it("4.19 variant: ratio default 4 there, 6.4 per bucket is under twice that, no chain guard → low, resize to max/4 by sysctl (≥ 4.9)", () => {
+    const f = r.k419![0]!;
+    expect(f.severity).toBe("low");
     expect(f.metrics).toMatchObject({ expectedRatio: 4, recommendedBuckets: 262144, chaintoolong: 0 });
     expect(f.fixes[0]?.commands[0]).toMatch(/^sysctl -w net\.netfilter\.nf_conntrack_buckets=262144/);
     expect(f.mechanism).toMatch(/no chain-length guard/);
