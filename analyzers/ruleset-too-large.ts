@@ -31,6 +31,8 @@ export const LARGE_RULES = 10_000;
 export const NOTABLE_RULES = 1_000;
 
 interface MemorySignals {
+  oomKills: Ev<"oom-kill">[];
+  memcgs: string[];
   enomem: KernelEvent[];
   allocFailures: Ev<"alloc-failure">[];
   traces: Ev<"alloc-trace">[];
@@ -46,9 +48,20 @@ function memorySignals(facts: Facts): MemorySignals {
     ...facts.kernelEvents("ipt-enomem"),
     ...facts.kernelEvents("ipt-table-init").filter((m) => /Memory allocation problem/.test(m.fields.reason)),
   ];
-  const memory = allocFailures.length + traces.length + enomem.length > 0;
+  // The OOM killer (often a memory cgroup's) stopping the firewall tool while it loads a table.
+  const oomKills = facts.kernelEvents("oom-kill").filter((m) => TOOL_COMM.test(m.fields.comm ?? ""));
+  // `oom-kill:constraint=CONSTRAINT_MEMCG,…,oom_memcg=/fw-32M,…` is the line before the kill (not a kept class).
+  const memcgs = [
+    ...new Set(
+      oomKills
+        .flatMap((k) => [1, 2].map((d) => facts.lineText(k.provenance.path, k.provenance.line - d) ?? ""))
+        .map((t) => /oom_memcg=([^,\s]+)/.exec(t)?.[1])
+        .filter((x): x is string => !!x && x !== "/"),
+    ),
+  ];
+  const memory = allocFailures.length + traces.length + enomem.length + oomKills.length > 0;
   const restoreFailures = memory ? facts.kernelEvents("ipt-restore-failed") : [];
-  return { enomem, allocFailures, traces, restoreFailures };
+  return { oomKills, memcgs, enomem, allocFailures, traces, restoreFailures };
 }
 
 function mechanismFor(facts: Facts, biggest: RuleSetStats | undefined, failedBytes: number | undefined): string {
@@ -190,13 +203,14 @@ export const analyzer: Analyzer = {
 
   detect(facts) {
     const mem = memorySignals(facts);
-    const memoryHit = mem.enomem.length + mem.allocFailures.length + mem.traces.length > 0;
+    const memoryHit = mem.enomem.length + mem.allocFailures.length + mem.traces.length + mem.oomKills.length > 0;
     const all = ruleSetStats(facts);
     const live = primaryLiveStats(facts);
     const candidates = [...live, ...all.filter((s) => !s.live)];
     const biggest = candidates.slice().sort((a, b) => b.rules - a.rules)[0];
     const biggestRules = biggest?.rules ?? 0;
-    const groups = candidates.flatMap((s) => s.groups).sort((a, b) => b.rules.length - a.rules.length);
+    const liveOrigin = (g: ConsolidationGroup) => (g.origin === "saved-rules" || g.origin === "saved-nft-rules" ? 1 : 0);
+    const groups = candidates.flatMap((s) => s.groups).sort((a, b) => liveOrigin(a) - liveOrigin(b) || b.rules.length - a.rules.length);
     // One group per chain shape: a saved file and the live view of the same rules give the same group.
     const seen = new Set<string>();
     const uniqGroups = groups.filter((g) => {
@@ -213,10 +227,11 @@ export const analyzer: Analyzer = {
     if (!memoryHit && biggestRules < NOTABLE_RULES && (bigGroup?.rules.length ?? 0) < 100) return [];
 
     const evidence: Evidence[] = [];
+    for (const m of mem.oomKills.filter((x) => x.fields.kind === "killed").slice(0, 3)) evidence.push(facts.eventEvidence(m, m.text.includes("Memory cgroup") ? "Memory cgroup out of memory" : "Kill", `the OOM killer stopped ${m.fields.comm} while it loaded the rules${m.text.includes("Memory cgroup") ? " (memory cgroup limit)" : ""}`));
     for (const m of mem.enomem.slice(0, 3)) evidence.push(facts.eventEvidence(m, "Memory allocation problem", "iptables got ENOMEM from the kernel"));
     for (const m of mem.allocFailures.slice(0, 3))
       evidence.push(facts.eventEvidence(m, m.fields.kind === "vmalloc" ? (m.text.includes("vmalloc error") ? "vmalloc error" : "vmalloc: allocation failure") : "page allocation failure", "kernel allocation failure in the firewall tool's context"));
-    for (const m of mem.traces.slice(0, 3)) evidence.push(facts.eventEvidence(m, m.fields.symbol, "call trace through the x_tables table allocation"));
+    for (const m of mem.traces.filter((t) => !t.text.includes("? ")).slice(0, 2)) evidence.push(facts.eventEvidence(m, m.fields.symbol, "call trace through the x_tables table allocation"));
     for (const m of mem.restoreFailures.slice(0, 2)) evidence.push(facts.eventEvidence(m, `line ${m.fields.lineNo}`, "the restore stopped at this line"));
     if (biggest && biggest.raw.length > 0) {
       const r0 = biggest.raw[0]!;
@@ -233,7 +248,7 @@ export const analyzer: Analyzer = {
 
     const failedBytes = mem.allocFailures.map((m) => m.fields.size).find((s): s is number => typeof s === "number");
     let severity: DetectedFinding["severity"];
-    if (memoryHit && (mem.enomem.length > 0 || mem.restoreFailures.length > 0)) severity = "critical";
+    if (memoryHit && (mem.enomem.length > 0 || mem.restoreFailures.length > 0 || mem.oomKills.some((k) => k.fields.kind === "killed"))) severity = "critical";
     else if (memoryHit) severity = "high";
     else if (biggestRules >= LARGE_RULES || (bigGroup?.rules.length ?? 0) >= 1000) severity = "medium";
     else severity = "low";
@@ -243,6 +258,7 @@ export const analyzer: Analyzer = {
     if (memoryHit && biggestRules < NOTABLE_RULES && biggestRules > 0) conf.add(-0.2, `the rule set seen here is small (${biggestRules} rules): the failure may come from general memory pressure`);
     if (memoryHit && biggestRules === 0) conf.add(-0.1, "no rule listing with rules in the bundle: the size cannot be confirmed");
     if (mem.traces.length > 0) conf.add(0.1, "call trace names xt_alloc_table_info/do_ipt_set_ctl");
+    if (mem.memcgs.length > 0) conf.add(0.05, `the OOM kills were confined to memory cgroup${mem.memcgs.length > 1 ? "s" : ""} ${mem.memcgs.join(", ")}`);
     if (!memoryHit && biggestRules >= LARGE_RULES) conf.add(0.2, `${biggestRules} rules is far beyond a hand-written firewall`);
     if (bigGroup && bigGroup.rules.length >= 100) conf.add(0.15, `${bigGroup.rules.length} rules differ only by one address: a set would replace them`);
     for (const s of candidates) {
@@ -267,6 +283,8 @@ export const analyzer: Analyzer = {
       allocationFailures: mem.allocFailures.length,
       enomemMessages: mem.enomem.length,
       xtAllocTraces: mem.traces.length,
+      oomKills: mem.oomKills.filter((k) => k.fields.kind === "killed").length,
+      memoryCgroups: mem.memcgs.join(",") || null,
       failedAllocationBytes: failedBytes ?? null,
       cpus: facts.cpuCount ?? null,
     };
@@ -314,10 +332,13 @@ export const analyzer: Analyzer = {
       });
     }
     if (memoryHit && facts.kernel && compareKernel(facts.kernel.value, "4.19") >= 0) {
-      fixes.push({
-        title: "Check the memory cgroup limit of the service that restores the rules",
-        rationale: "Since 4.19 the table allocation is charged to the caller's memory cgroup: a firewall service or container with a memory limit fails with ENOMEM while the host still has memory.",
-        commands: ["systemctl show -p MemoryMax,MemoryHigh netfilter-persistent.service iptables.service 2>/dev/null", "cat /proc/self/cgroup; cat /sys/fs/cgroup/memory.max 2>/dev/null"],
+      fixes.splice(mem.memcgs.length ? 0 : fixes.length, 0, {
+        title: mem.memcgs.length ? `Raise the memory limit of cgroup ${mem.memcgs.join(", ")} that loads the rules` : "Check the memory cgroup limit of the service that restores the rules",
+        rationale: `Since 4.19 the table allocation is charged to the caller's memory cgroup: a firewall service or container with a memory limit fails with ENOMEM or is OOM-killed while the host still has memory.${mem.memcgs.length ? ` Here the OOM killer acted inside ${mem.memcgs.join(", ")}.` : ""} Shrinking the rule set (the ipset fix) removes the need; raising the limit is the quick fix.`,
+        commands: [
+          ...mem.memcgs.map((c) => `cat /sys/fs/cgroup${c}/memory.max /sys/fs/cgroup${c}/memory.peak 2>/dev/null   # the limit and what the restore needed`),
+          "systemctl show -p MemoryMax,MemoryHigh netfilter-persistent.service iptables.service 2>/dev/null",
+        ],
         persist: ["raise MemoryMax in a drop-in (systemctl edit <unit>) or the container's memory limit, if one is set"],
         verify: ["iptables-restore succeeds without `Memory allocation problem`"],
         rollback: ["remove the drop-in"],
@@ -342,7 +363,7 @@ export const analyzer: Analyzer = {
     const summaryParts: string[] = [];
     if (memoryHit)
       summaryParts.push(
-        `Loading the firewall failed for lack of kernel memory (${[mem.enomem.length ? `${mem.enomem.length}× "Memory allocation problem"` : "", mem.allocFailures.length ? `${mem.allocFailures.length} allocation failure${mem.allocFailures.length > 1 ? "s" : ""}${failedBytes ? ` of ${fmtBytes(failedBytes)}` : ""}` : "", mem.traces.length ? "trace through xt_alloc_table_info" : ""].filter(Boolean).join(", ")}).`,
+        `Loading the firewall failed for lack of kernel memory (${[mem.oomKills.some((k) => k.fields.kind === "killed") ? `${mem.oomKills.filter((k) => k.fields.kind === "killed").length} OOM kill${mem.oomKills.filter((k) => k.fields.kind === "killed").length > 1 ? "s" : ""} of ${mem.oomKills[0]!.fields.comm}${mem.memcgs.length ? ` in memory cgroup ${mem.memcgs.join(", ")}` : ""}` : "", mem.enomem.length ? `${mem.enomem.length}× "Memory allocation problem"` : "", mem.allocFailures.length ? `${mem.allocFailures.length} allocation failure${mem.allocFailures.length > 1 ? "s" : ""}${failedBytes ? ` of ${fmtBytes(failedBytes)}` : ""}` : "", mem.traces.length ? "trace through xt_alloc_table_info" : ""].filter(Boolean).join(", ")}).`,
       );
     if (biggestRules > 0) summaryParts.push(`The ${where} has ${biggestRules.toLocaleString("en-US")} rules in ${biggest?.chains ?? 0} chains.`);
     if (bigGroup) summaryParts.push(`${bigGroup.rules.length.toLocaleString("en-US")} rules in ${bigGroup.chain} differ only by the ${bigGroup.field} address: one ipset${bigGroup.kind === "nft" ? "/nft set" : ""} would replace them.`);
@@ -354,7 +375,11 @@ export const analyzer: Analyzer = {
         severity,
         ...conf.toFinding(),
         summary: summaryParts.join(" "),
-        mechanism: mechanismFor(facts, biggest, failedBytes),
+        mechanism:
+          mechanismFor(facts, biggest, failedBytes) +
+          (mem.oomKills.length
+            ? ` Here the OOM killer stopped ${mem.oomKills[0]!.fields.comm}${mem.memcgs.length ? ` inside memory cgroup ${mem.memcgs.join(", ")}` : ""} while the table was being allocated${mem.traces.length ? " (the call trace goes through xt_alloc_table_info)" : ""}, so the restore was killed and the table not loaded.`
+            : ""),
         evidence,
         ruledOutBy: [
           "the allocation failures name another process and no firewall tool ran at that time (then see conntrack-memory-pressure / general memory pressure)",
