@@ -49,8 +49,9 @@ const HEX_SUFFIX = /^[0-9a-f]{8,16}$/;
 const DEC_SUFFIX = /^\d{1,20}$/;
 
 export function conntrackKind(name: string): { kind: ConntrackCache["kind"]; netnsId: string | null } | null {
-  if (name === "nf_conntrack") return { kind: "conntrack", netnsId: null };
-  if (name === "nf_conntrack_expect") return { kind: "conntrack-expect", netnsId: null };
+  // `ip_conntrack` is the ≤ 2.6.2x module's cache (kernel-facts §1.1), the same kind of object.
+  if (name === "nf_conntrack" || name === "ip_conntrack") return { kind: "conntrack", netnsId: null };
+  if (name === "nf_conntrack_expect" || name === "ip_conntrack_expect") return { kind: "conntrack-expect", netnsId: null };
   if (!name.startsWith("nf_conntrack_")) return null;
   const suffix = name.slice("nf_conntrack_".length);
   // A decimal cookie can also look like hex digits; the pointer form is 16 hex digits starting with ffff on 64-bit.

@@ -56,6 +56,7 @@ describe("slabinfo", () => {
   it("names the 4.6 cookie form", () => {
     expect(slabinfo.conntrackKind("nf_conntrack_1")).toEqual({ kind: "conntrack-cookie", netnsId: "1" });
     expect(slabinfo.conntrackKind("nf_conntrack_ftp")).toBeNull();
+    expect(slabinfo.conntrackKind("ip_conntrack")).toEqual({ kind: "conntrack", netnsId: null }); // 2.6.18 cache name (kernel-facts §1.1)
   });
 
   it("warns on a row cut before its slabdata", () => {
