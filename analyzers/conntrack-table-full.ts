@@ -71,10 +71,11 @@ export const analyzer: Analyzer = {
     }
     const withSuppressed = s.events.find((m) => m.suppressed > 0);
     if (withSuppressed) {
-      const summary = facts
-        .kernelEvents("ratelimit-summary")
-        .filter((m) => m.provenance.path === withSuppressed.provenance.path && m.provenance.line < withSuppressed.provenance.line)
-        .pop();
+      // The parser credits a summary to the message printed just before it (the burst it cut short).
+      const sameFile = facts.kernelEvents("ratelimit-summary").filter((m) => m.provenance.path === withSuppressed.provenance.path);
+      const summary =
+        sameFile.find((m) => m.provenance.line > withSuppressed.provenance.line) ??
+        sameFile.filter((m) => m.provenance.line < withSuppressed.provenance.line).pop();
       if (summary) evidence.push(facts.eventEvidence(summary, summary.text.match(/\d+ (?:callbacks|messages) suppressed/)?.[0], `rate limiting hid ${summary.fields.suppressed} more copies; they are added to the count`));
     }
     if (last && last !== first) evidence.push(facts.eventEvidence(last, hl(last.raw), `last "table full" message${last.wallTime ? ` (${last.wallTime})` : ""}`));

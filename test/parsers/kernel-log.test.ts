@@ -24,8 +24,9 @@ describe("kernel-log: real captures", () => {
     expect(full[0]?.fields).toMatchObject({ module: "nf_conntrack", doubledPrefix: true, trailingPeriod: false });
     // 7 + 7 + 6 + 470 hidden by net_ratelimit
     expect(v.classes["ct-table-full"]).toMatchObject({ count: 41, suppressed: 490, total: 531 });
+    // The 470 were refused after the burst that ends at line 34: credited there (see ratelimit.ts).
     const big = full.find((m) => m.suppressed === 470);
-    expect(big?.provenance.line).toBe(36);
+    expect(big?.provenance.line).toBe(34);
     expect(big?.fields.netns).toBe("4026532177");
     expect(v.logPacketCount).toBe(40);
     expect(v.logPacketShare).toBeCloseTo(40 / 86);
@@ -160,12 +161,13 @@ describe("kernel-log: every era (derived from kernel-facts.md)", () => {
 
   it("attributes printk / __ratelimit / net_ratelimit / warn_alloc summaries", () => {
     expect(warnings).toEqual([]);
-    expect(at(7)?.suppressed).toBe(12);
-    expect(at(12)?.suppressed).toBe(33);
-    expect(at(30)?.suppressed).toBe(4);
-    expect(at(40)?.suppressed).toBe(3);
-    expect(v.classes["ct-table-full"]).toMatchObject({ count: 5, suppressed: 45, total: 50 });
-    expect(v.classes["neigh-overflow"]?.total).toBe(7);
+    // Each summary goes to the matching message printed just before it (the burst it cut short).
+    expect(at(5)?.suppressed).toBe(12);
+    expect(at(9)?.suppressed).toBe(33);
+    expect(at(28)?.suppressed).toBe(4);
+    expect(at(34)?.suppressed).toBe(3);
+    expect(v.classes["ct-table-full"]).toMatchObject({ count: 5, suppressed: 12, total: 17 });
+    expect(v.classes["neigh-overflow"]?.total).toBe(3);
     expect(v.classes["alloc-failure"]?.suppressed).toBe(3);
     expect(v.startsAtBoot).toBe(true);
   });
@@ -195,7 +197,7 @@ describe("kernel-log: journal, logread, pastes (derived)", () => {
     // systemd's iptables.service line is kept; cron is not
     expect(ofClass(v, "other").map((m) => m.provenance.line)).toEqual([6]);
     expect(v.otherDropped).toBe(1);
-    expect(v.messages.find((m) => m.provenance.line === 18)?.suppressed).toBe(25);
+    expect(v.messages.find((m) => m.provenance.line === 16)?.suppressed).toBe(25);
   });
 
   it("short-iso, short-precise and OpenWrt logread", () => {

@@ -5,8 +5,13 @@
  *   [  272.213699] net_ratelimit: 470 callbacks suppressed
  *   [  272.213705] nf_conntrack: nf_conntrack: table full in netns 4026532177, dropping packet
  * lib/ratelimit.c prints the summary when a new interval starts, just before the next message it
- * lets through; so the nearest matching message after the summary is preferred, and the nearest
- * one before it is used when none follows within LOOKAHEAD messages (or it is closer).
+ * lets through; the callbacks it counts were refused during the interval that just ended, after
+ * that interval's burst of printed messages. So the suppressed count belongs to the class printed
+ * just before the summary (the same callers, still firing); the message after it is only the first
+ * of the new interval and may be anything. The nearest matching message after the summary (within
+ * LOOKAHEAD messages) is used only when no matching message came before. Real sample (6.1 guest,
+ * neighbour overflow then conntrack drops): 10 "neighbor table overflow!" lines, then
+ * "net_ratelimit: 1265 callbacks suppressed", then "table full" lines: the 1265 go to the overflow.
  */
 import { type KlogClass, NET_RATELIMITED_CLASSES } from "./classify.js";
 
@@ -77,8 +82,7 @@ export class SuppressionAttributor<M> {
       for (const p of this.pending) {
         const fits = !NEVER_TARGET.has(cls) && (p.candidates === undefined || p.candidates.includes(cls));
         if (fits) {
-          const after = index - p.index;
-          if (!p.before || after <= p.index - p.before.index) this.attribute(msg, cls, p.n);
+          if (!p.before) this.attribute(msg, cls, p.n);
           else this.settleBefore(p);
         } else if (index - p.index >= LOOKAHEAD_MESSAGES) this.settleBefore(p);
         else keep.push(p);
