@@ -193,7 +193,8 @@ export const analyzer: Analyzer = {
     else if (inferredBoth) severity = "medium";
     else if (incompatible.length > 0 || (legacy.collected && legacyRules === 0 && legacyPresent && !notices.length)) severity = "medium";
     else if (legacyPresent && !legacy.collected) severity = "low";
-    else severity = legacyRules > 0 ? "medium" : "low";
+    // All rules in the non-default backend: the firewall works, only `iptables -L` hides it.
+    else severity = "low";
     if (legacyPresent && legacy.collected && legacyRules === 0 && !bothHold && incompatible.length === 0 && hintMismatch.length === 0) severity = "low";
 
     const conf = new Confidence(0.5, "the bundle shows more than one iptables backend");

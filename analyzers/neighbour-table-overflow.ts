@@ -107,7 +107,11 @@ export const analyzer: Analyzer = {
     if (count >= 10) conf.add(0.1, `${count} occurrences, not a one-off`);
     if (thresholdsText.length) conf.add(0.1, "the gc_thresh limits are in the bundle");
     if (lowered) conf.add(0.05, "gc_thresh3 is below the kernel default");
-    const severity: DetectedFinding["severity"] = count >= 100 ? "high" : "medium";
+    // net_ratelimit's summary is shared by every net_*_ratelimited message: with conntrack
+    // "table full" lines in the same log the suppressed count is an upper bound, so only logged lines decide.
+    const shared = facts.kernelEvents("ct-table-full").length > 0 || facts.kernelEvents("ct-expect-full").length > 0;
+    const severity: DetectedFinding["severity"] = (shared ? events.length : count) >= 100 ? "high" : "medium";
+    if (shared && suppressed) conf.add(-0.05, "the rate-limit summary is shared with conntrack messages: the suppressed count is an upper bound");
     const times = events.map((e) => e.wallTime).filter((t): t is string => !!t).sort();
     const tables = fams.map((f) => `${f.table} (${f.fam === "ipv4" ? "ARP, IPv4" : "neighbour discovery, IPv6"})`).join(" and ");
 
@@ -115,7 +119,7 @@ export const analyzer: Analyzer = {
       {
         severity,
         ...conf.toFinding(),
-        summary: `The neighbour cache ${tables} overflowed ${count} time${count > 1 ? "s" : ""}${suppressed ? ` (${suppressed} of them rate-limited)` : ""}${thresholdsText.length ? `; ${thresholdsText.join(", ")}` : ""}${lowered ? " — below the kernel defaults 128/512/1024" : ""}. This is the ARP/ND neighbour table, not the conntrack table: new on-link destinations cannot be resolved, connection tracking is not involved.`,
+        summary: `The neighbour cache ${tables} overflowed ${shared && suppressed ? `${events.length} logged time${events.length > 1 ? "s" : ""} (up to ${count} with rate-limited copies, shared with the conntrack messages)` : `${count} time${count > 1 ? "s" : ""}${suppressed ? ` (${suppressed} of them rate-limited)` : ""}`}${thresholdsText.length ? `; ${thresholdsText.join(", ")}` : ""}${lowered ? " — below the kernel defaults 128/512/1024" : ""}. This is the ARP/ND neighbour table, not the conntrack table: new on-link destinations cannot be resolved, connection tracking is not involved.`,
         mechanism:
           "Each on-link IP address the host talks to needs a neighbour entry (IPv4: ARP cache `arp_cache`; IPv6: neighbour discovery `ndisc_cache`). Garbage collection starts above gc_thresh1, entries above gc_thresh2 are reclaimed after 5 s, and gc_thresh3 is the hard limit: when the table is at gc_thresh3 and nothing can be reclaimed, neigh_create fails, the packet to the new neighbour is dropped and the kernel prints `neighbour: arp_cache: neighbor table overflow!` through net_info_ratelimited (hence `net_ratelimit: N callbacks suppressed`). This is separate from nf_conntrack: raising nf_conntrack_max does nothing for it, and a full conntrack table prints `nf_conntrack: table full, dropping packet` instead.",
         evidence,

@@ -40,6 +40,9 @@ describe("neighbour-table-overflow", () => {
     expect(r.mixed).toHaveLength(1);
     const f = r.mixed![0]!;
     expect(f.summary).toMatch(/not the conntrack table/);
+    // The shared net_ratelimit summary does not inflate the severity.
+    expect(f.severity).toBe("medium");
+    expect(f.summary).toMatch(/10 logged times \(up to \d+ with rate-limited copies, shared with the conntrack messages\)/);
     expect(f.mechanism).toMatch(/separate from nf_conntrack: raising nf_conntrack_max does nothing/);
     expect(f.evidence.every((e) => !/table full, dropping packet/.test(e.text))).toBe(true);
     expect(f.fixes.every((x) => x.commands.every((c) => !c.includes("nf_conntrack")))).toBe(true);
