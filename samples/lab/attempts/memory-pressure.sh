@@ -2,7 +2,8 @@
 # ATTEMPT, NOT A SAMPLE (kept out of scenarios/ so that 'run-scenario.sh all' stays green): on the 1 GiB
 # busybox guest the global OOM killer fired while the tmpfs was still being filled (MemFree between 96 and 40 MB),
 # killed every unprotected process and the kernel panicked ("System is deadlocked on memory") before the
-# conntrack bursts ran; the first try (MemFree 48/16 MB targets) ended the same way. To rerun it: copy it
+# conntrack bursts ran; the try before (MemFree 48/16 MB targets) ended the same way, and the very first one
+# (tmpfs on /dev/shm, capped at half the RAM) made 40000 entries without any allocation failure. To rerun it: copy it
 # into scenarios/ and run-scenario.sh memory-pressure.
 # nfdiag-about: conntrack allocations failing for lack of memory: nf_conntrack_max raised to 262144, a tmpfs file fills the guest's RAM (no swap) until MemFree is about 40 MB, then 4 bounded bursts of 50000 unreplied UDP datagrams to distinct loopback ports (a DROP rule sinks them after conntrack) need ~200000 entries; rsyslogd and the scenario shell are protected with oom_score_adj -1000, the senders offered with +1000; the tmpfs file is truncated (shell builtins, no fork) right after, so the collector runs with memory back (evidence left: kernel log, counters, slabinfo)
 # nfdiag-expected: {"top": "conntrack-memory-pressure", "include": ["conntrack-memory-pressure"], "exclude": ["conntrack-table-full", "conntrack-near-capacity"]}
