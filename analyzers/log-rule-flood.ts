@@ -286,7 +286,7 @@ export const analyzer: Analyzer = {
       );
     } else if (unlimited.length > 0) parts.push(`${unlimited.length} NFLOG rule${unlimited.length > 1 ? "s" : ""} without a rate limit on hot chains (userspace logging load, not the kernel ring buffer).`);
     if (lineCount > 0)
-      parts.push(`${lineCount.toLocaleString("en-US")} LOG packet lines in ${bestSrc ? bestSrc.p.path.split("/").slice(-2).join("/") : "the kernel log"}${peak ? `, peak ${peak.toLocaleString("en-US")}/minute` : ""}, ${Math.round(maxShare * 100)}% of the log.`);
+      parts.push(`${lineCount.toLocaleString("en-US")} LOG packet lines in ${bestSrc ? bestSrc.p.path.split("/").slice(1).join("/") : "the kernel log"}${peak ? `, peak ${peak.toLocaleString("en-US")}/minute` : ""}, ${Math.round(maxShare * 100)}% of the log.`);
     if (dmesgFlooded.length > 0) parts.push("The ring buffer is all LOG lines: older evidence lost.");
 
     const mechanism = [

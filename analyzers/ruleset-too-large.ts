@@ -359,7 +359,7 @@ export const analyzer: Analyzer = {
       });
 
     const times = [...mem.enomem, ...mem.allocFailures, ...mem.traces, ...mem.restoreFailures].map((m) => m.wallTime).filter((t): t is string => !!t).sort();
-    const where = biggest ? `${biggest.live ? "live" : "saved"} rule set ${biggest.path.split("/").slice(-2).join("/")}` : "the rule set";
+    const where = biggest ? `${biggest.live ? "live" : "saved"} rule set ${biggest.path.split("/").slice(1).join("/")}` : "the rule set";
     const summaryParts: string[] = [];
     if (memoryHit)
       summaryParts.push(
