@@ -2,6 +2,7 @@
 import { type Bundle, openBundle } from "../bundle/bundle.js";
 import { type BundleLimits, DEFAULT_LIMITS } from "../bundle/limits.js";
 import type { BundleInput } from "../bundle/read.js";
+import type { CollectorManifest } from "../parsers/collector-manifest.js";
 import type { ReportWarning, SourceStatus } from "../report/schema.js";
 import { loadParsers, type ParsedSources, parseSources, streamRouter } from "../sources/parse.js";
 import { SOURCE_SPECS } from "../sources/registry.js";
@@ -36,16 +37,36 @@ export async function loadBundle(input: BundleInput, limits: BundleLimits = DEFA
     for (const p of list)
       for (const w of p.warnings.slice(0, 20)) warnings.push({ code: "parse", message: w.message, path: w.path, ...(w.line ? { line: w.line } : {}) });
 
-  const statuses = sourceStatuses(resolved, parsed, skippedCommands(parsed));
+  const statuses = sourceStatuses(resolved, parsed, skippedCommands(parsed), collectorCuts(parsed, resolved.root));
   return { bundle, resolved, parsed, statuses, warnings, ...(collectedAt ? { collectedAt } : {}) };
 }
 
-function sourceStatuses(resolved: ResolvedBundle, parsed: ParsedSources, skipped: Map<string, string>): SourceStatus[] {
+/** Files the collector cut or timed out on, by bundle path, with why: the reader cannot see that. */
+function collectorCuts(parsed: ParsedSources, root: string): Map<string, string> {
+  const cuts = new Map<string, string>();
+  const manifest = parsed.get("collector-manifest")?.[0]?.value as CollectorManifest | undefined;
+  if (!manifest) return cuts;
+  const at = (p: string): string => (root ? `${root}/${p}` : p).replace(/\.gz$/, "");
+  const limit = manifest.options.max_file_bytes;
+  for (const c of manifest.commands) {
+    if (c.timed_out) cuts.set(at(c.output), `the collector stopped \`${c.argv.join(" ")}\` at its timeout: output incomplete`);
+    else if (c.truncated) cuts.set(at(c.output), `the collector cut the output at ${limit} bytes (--max-file-bytes)`);
+  }
+  for (const f of manifest.files) {
+    if (!f.stored) continue;
+    if (f.timed_out) cuts.set(at(f.stored), `the collector timed out copying ${f.path}: incomplete`);
+    else if (f.truncated) cuts.set(at(f.stored), `the collector kept only part of ${f.path} (--max-file-bytes ${limit})`);
+  }
+  return cuts;
+}
+
+function sourceStatuses(resolved: ResolvedBundle, parsed: ParsedSources, skipped: Map<string, string>, cuts: Map<string, string>): SourceStatus[] {
   const out: SourceStatus[] = [];
   for (const spec of SOURCE_SPECS) {
     const files = resolved.sources.get(spec.id) ?? [];
     if (files.length > 0) {
-      const truncated = files.find((f) => f.truncated);
+      const cut = files.map((f) => cuts.get(f.path)).find((r) => r !== undefined);
+      const truncated = files.find((f) => f.truncated) ?? (cut ? { truncated: cut } : undefined);
       const parsedOk = (parsed.get(spec.id) ?? []).length > 0;
       out.push({
         id: spec.id,
@@ -56,7 +77,8 @@ function sourceStatuses(resolved: ResolvedBundle, parsed: ParsedSources, skipped
       });
       continue;
     }
-    const skip = skippedReason(spec.id, resolved, skipped);
+    // A per-namespace source is absent when there are no namespaces: the root's skips do not apply.
+    const skip = spec.id.startsWith("netns-") ? undefined : skippedReason(spec.id, resolved, skipped);
     if (skip) out.push({ id: spec.id, status: "skipped", paths: [], bytes: 0, reason: skip });
     else if (resolved.layout === "loose" || (spec.expectedIn ?? []).includes(resolved.layout))
       out.push({

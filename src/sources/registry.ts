@@ -104,7 +104,8 @@ export const SOURCES = [
     description: "loaded modules (lsmod)",
     parser: "lsmod",
     paths: { nfdiag: ["commands/lsmod"], sosreport: ["sos_commands/kernel/lsmod", "lsmod"], supportconfig: [sc("modules", "*lsmod*")] },
-    expectedIn: COLLECTED,
+    // Our collector reads /proc/modules instead (same data, no command).
+    expectedIn: ["sosreport", "supportconfig"],
   },
   {
     id: "proc-modules",
