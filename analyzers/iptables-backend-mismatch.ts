@@ -315,13 +315,8 @@ export const analyzer: Analyzer = {
   },
 };
 
-/**
- * `iptables -V` facts. src/facts/outputs.ts types the source as one tool record
- * (`IptablesVersion`) while the parser returns `{ tools, failures }` (`IptablesVersionFacts`).
- */
-function versionTools(value: unknown): IptablesVersionFacts["tools"] {
-  const v = value as Partial<IptablesVersionFacts>;
-  return Array.isArray(v.tools) ? v.tools : [];
+function versionTools(value: IptablesVersionFacts): IptablesVersionFacts["tools"] {
+  return value.tools;
 }
 
 function findHint(facts: Facts): { backend: Backend; rule: RawRule }[] {

@@ -9,7 +9,7 @@ import type { IpTablesNames } from "../parsers/ip-tables-names.js";
 import type { IpsetOutput } from "../parsers/ipset.js";
 import type { IptablesList } from "../parsers/iptables-list.js";
 import type { IptablesSave } from "../parsers/iptables-save.js";
-import type { IptablesVersion } from "../parsers/iptables-version.js";
+import type { IptablesVersionFacts } from "../parsers/iptables-version.js";
 import type { KernelConfig } from "../parsers/kernel-config.js";
 import type { KernelLogFacts } from "../parsers/kernel-log.js";
 import type { LsmodFacts } from "../parsers/lsmod.js";
@@ -60,7 +60,7 @@ export interface ParserOutputs {
   date: DateFacts;
   "proc-stat": ProcStat;
   "ip-tables-names": IpTablesNames;
-  "iptables-version": IptablesVersion;
+  "iptables-version": IptablesVersionFacts;
   alternatives: Alternatives;
   "collector-manifest": CollectorManifest;
   "sos-log": SosLog;
