@@ -180,6 +180,25 @@ function cut(s: string): string {
   return s.length > MAX_KEPT_CHARS ? s.slice(0, MAX_KEPT_CHARS) : s;
 }
 
+/**
+ * A copy that shares no memory with the decoded chunk the line was sliced from: a kept message
+ * holding a slice would keep that whole chunk (up to a MiB of log) alive.
+ */
+function detach(s: string): string {
+  return s.length < 13 ? s : (` ${s}`).slice(1);
+}
+
+function detachFields<T>(fields: T): T {
+  if (fields === null || typeof fields !== "object") return fields;
+  const f = fields as Record<string, unknown>;
+  for (const k of Object.keys(f)) {
+    const v = f[k];
+    if (typeof v === "string") f[k] = detach(v);
+    else if (Array.isArray(v)) f[k] = v.map((x) => (typeof x === "string" ? detach(x) : x));
+  }
+  return fields;
+}
+
 export const create: ParserFactory<KernelLogFacts> = (ctx) => {
   const path = ctx.path;
   const warnings: ParseWarning[] = [];
@@ -264,16 +283,16 @@ export const create: ParserFactory<KernelLogFacts> = (ctx) => {
     }
     let msg: KlogMessage | undefined;
     if (keep) {
-      const m: Record<string, unknown> = { provenance, raw: cut(b.raw), text: cut(p.text), format: p.format };
+      const m: Record<string, unknown> = { provenance, raw: detach(cut(b.raw)), text: detach(cut(p.text)), format: p.format };
       if (p.uptime !== undefined) m.uptime = p.uptime;
-      if (p.time !== undefined) m.time = p.time;
-      if (p.host !== undefined) m.host = p.host;
-      if (p.program !== undefined) m.program = p.program;
+      if (p.time !== undefined) m.time = detach(p.time);
+      if (p.host !== undefined) m.host = detach(p.host);
+      if (p.program !== undefined) m.program = detach(p.program);
       if (p.pid !== undefined) m.pid = p.pid;
       if (p.level !== undefined) m.level = p.level;
       if (p.facility !== undefined) m.facility = p.facility;
       m.class = cls;
-      m.fields = fields;
+      m.fields = detachFields(fields);
       m.suppressed = 0;
       msg = m as KlogMessage;
       messages.push(msg);

@@ -2,7 +2,7 @@
 import type { StreamRouter } from "../bundle/bundle.js";
 import type { LineParser, ParseContext, ParseWarning, ParserFactory } from "../parsers/types.js";
 import { PARSERS } from "./parsers.js";
-import { type ParserKey, SOURCE_SPECS, SOURCE_BY_ID } from "./registry.js";
+import { type ParserKey, type SourceSpec, SOURCE_SPECS, SOURCE_BY_ID } from "./registry.js";
 import type { ResolvedBundle, SourceFile } from "./resolve.js";
 
 export interface ParsedSource<T = unknown> {
@@ -23,12 +23,42 @@ export async function loadParsers(): Promise<ParserTable> {
   return new Map(Object.entries(PARSERS) as [ParserKey, ParserFactory<unknown>][]);
 }
 
+/** A registry glob (`commands/iptables-legacy-save`, `*` within one component) → a regex matching the path at the end of a member name. */
+function globToRegex(glob: string): RegExp {
+  const body = glob
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join("[^/]*");
+  return new RegExp(`(^|/)${body}$`);
+}
+
+/**
+ * Streaming routes: each spec's own `streamable` pattern first, then the exact paths of the specs
+ * that share a streaming parser without a pattern of their own (`iptables-legacy-save`,
+ * `iptables-nft-save`, netns rule dumps…), so that a big dump in any of them streams instead of
+ * being cut at the in-memory limit.
+ */
+function streamRoutes(): { spec: SourceSpec; pattern: RegExp }[] {
+  const routes: { spec: SourceSpec; pattern: RegExp }[] = [];
+  const streamingParsers = new Set<ParserKey>();
+  for (const s of SOURCE_SPECS)
+    if (s.streamable) {
+      routes.push({ spec: s, pattern: s.streamable });
+      streamingParsers.add(s.parser);
+    }
+  for (const s of SOURCE_SPECS) {
+    if (s.streamable || !streamingParsers.has(s.parser)) continue;
+    for (const globs of Object.values(s.paths)) for (const g of globs ?? []) routes.push({ spec: s, pattern: globToRegex(g) });
+  }
+  return routes;
+}
+
 /** Routes large files to their parser by path while the archive streams. */
 export function streamRouter(parsers: ParserTable, ctx: Omit<ParseContext, "path">): StreamRouter {
-  const streamable = SOURCE_SPECS.filter((s) => s.streamable);
+  const routes = streamRoutes();
   return {
     route(path) {
-      const spec = streamable.find((s) => s.streamable?.test(path));
+      const spec = routes.find((r) => r.pattern.test(path))?.spec;
       const factory = spec ? parsers.get(spec.parser) : undefined;
       if (!spec || !factory) return null;
       return { sourceId: spec.id, start: (p) => factory({ ...ctx, path: p }) };
@@ -66,8 +96,9 @@ export function parseSources(
     const list: ParsedSource[] = [];
     for (const file of files) {
       let result: { value: unknown; warnings: ParseWarning[] };
-      if (file.streamed && file.streamed.sourceId === sourceId) result = file.streamed.result;
-      else if (file.streamed) continue; // streamed for another source: its text is gone
+      // A file streamed under another source by the same parser (a netns iptables-save, say) has the same result.
+      if (file.streamed && (file.streamed.sourceId === sourceId || SOURCE_BY_ID.get(file.streamed.sourceId)?.parser === spec.parser)) result = file.streamed.result;
+      else if (file.streamed) continue; // streamed for another parser: its text is gone
       else {
         try {
           result = runParser(factory, file, ctx);
