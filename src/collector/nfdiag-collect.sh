@@ -457,8 +457,9 @@ capture_stderr() {
 	fi
 }
 
-# run_cmd OUT GZ NETNS ARGV...: OUT is the path inside the bundle (".gz" added when GZ=1);
-# with NETNS the command runs as `ip netns exec NETNS ARGV...`.
+# run_cmd OUT GZ NETNS ARGV...: OUT is the path inside the bundle (".gz" added when GZ=1;
+# GZ=tail keeps the LAST bytes when the output is over the cap: for logs, whose newest lines
+# matter most); with NETNS the command runs as `ip netns exec NETNS ARGV...`.
 # Sets LAST_FILE (empty when nothing was stored).
 run_cmd() {
 	_ro=$1
@@ -496,6 +497,23 @@ run_cmd() {
 		} | head -c "$MAXB" | gzip -c >"$_rd"
 		C_GZ=true
 		num "$(gzip -dc <"$_rd" | wc -c)"
+	elif [ "$_rg" = tail ]; then
+		# The whole output goes to a temporary file (a kernel ring buffer: a few MiB at most).
+		bounded "$SECS" "$@" >"$T/tailed" 2>"$T/err"
+		echo $? >"$T/rc"
+		num "$(wc -c <"$T/tailed")"
+		if [ "$NUM" -gt "$MAXB" ]; then
+			{
+				printf '[nfdiag-collect: truncated: the first %s bytes were omitted, the last %s bytes kept]\n' \
+					"$((NUM - MAXB))" "$MAXB"
+				tail -c "$MAXB" "$T/tailed"
+			} >"$_rd"
+			C_TRUNC=true
+			NUM=$MAXB
+		else
+			mv "$T/tailed" "$_rd"
+		fi
+		rm -f "$T/tailed"
 	else
 		{
 			bounded "$SECS" "$@" 2>"$T/err"
@@ -515,7 +533,7 @@ run_cmd() {
 		C_TMO=true
 		warn "command timed out after ${SECS}s: $* (output kept: $C_BYTES bytes)"
 	fi
-	if [ "$C_BYTES" -ge "$MAXB" ]; then
+	if [ "$C_BYTES" -ge "$MAXB" ] && [ "$_rg" != tail ]; then
 		C_TRUNC=true
 		# shellcheck disable=SC2059
 		if [ "$_rg" = 1 ]; then
@@ -933,14 +951,15 @@ TZ_OFF=$(date +%z 2>/dev/null)
 
 # ---------------------------------------------------------------- kernel logs
 log "kernel logs"
-run_cmd commands/dmesg 0 "" dmesg
+run_cmd commands/dmesg tail "" dmesg
 if command -v dmesg >/dev/null 2>&1 && dmesg --help 2>&1 | grep -q -e '--ctime'; then
-	run_cmd commands/dmesg_-T 0 "" dmesg -T
+	run_cmd commands/dmesg_-T tail "" dmesg -T
 else
 	skip_cmd commands/dmesg_-T "" "this dmesg has no -T (--ctime) option" dmesg -T
 fi
 if [ -d "$R/run/systemd/system" ]; then
-	run_cmd commands/journalctl_-k_--no-pager 0 "" journalctl -k --no-pager
+	# -n keeps the newest kernel lines of this boot; a head cut would keep only the boot messages.
+	run_cmd commands/journalctl_-k_--no-pager_-n_50000 0 "" journalctl -k --no-pager -n 50000
 	for _u in iptables.service ip6tables.service nftables.service firewalld.service \
 		netfilter-persistent.service ipset.service kubelet.service kube-proxy.service; do
 		run_cmd "commands/journalctl_--no-pager_-o_short-iso_-n_5000_-u_$_u" 0 "" \
@@ -950,8 +969,8 @@ if [ -d "$R/run/systemd/system" ]; then
 		iptables.service ip6tables.service nftables.service firewalld.service \
 		netfilter-persistent.service ipset.service kubelet.service kube-proxy.service ufw.service
 else
-	skip_cmd commands/journalctl_-k_--no-pager "" "systemd is not running (no /run/systemd/system)" \
-		journalctl -k --no-pager
+	skip_cmd commands/journalctl_-k_--no-pager_-n_50000 "" "systemd is not running (no /run/systemd/system)" \
+		journalctl -k --no-pager -n 50000
 fi
 for _f in /var/log/kern.log /var/log/kern.log.1 /var/log/messages /var/log/messages.1 \
 	/var/log/syslog /var/log/syslog.1 /var/log/dmesg /var/log/dmesg.0; do

@@ -213,6 +213,12 @@ describe("collector gating evidence (bash)", () => {
     expect(r.files.get("commands/conntrack_-L_-o_extended.gz")?.toString()).toBe(
       "# stub output of con\n[nfdiag-collect: truncated at 20 bytes]\n",
     );
+    // dmesg keeps its newest lines (the end), like the log tails.
+    const dmesgOut = "[    0.000000] Linux version 5.10.0-fake (stub)\n";
+    expect(command(m, "commands/dmesg")).toMatchObject({ truncated: true, bytes: 20 });
+    expect(r.files.get("commands/dmesg")?.toString()).toBe(
+      `[nfdiag-collect: truncated: the first ${dmesgOut.length - 20} bytes were omitted, the last 20 bytes kept]\n${dmesgOut.slice(-20)}`,
+    );
     expect(m.netns.mode).toBe("none");
     expect(r.calls).not.toContain("ip netns list");
   });
