@@ -406,35 +406,62 @@ function mergeKernelLogs(facts: Facts): KernelEvent[] {
       }
     }
   }
-  // The same message seen in several logs (dmesg and kern.log, journal) counts once: the
-  // higher-priority log wins; a duplicate has the same class and text and the same uptime, or a
-  // wall time within 2 s of it.
-  const groups = new Map<string, KernelEvent[]>();
+  // The same message seen in several log files (dmesg, kern.log, syslog, the journal) counts once.
+  // Files are taken in priority order (dmesg, then syslog files, then the journal); a message of a
+  // later file is a copy when an earlier file holds one with the same class and text and the same
+  // uptime, or, without uptime, a wall time within 2 s. Each earlier message absorbs one copy per
+  // file, so genuine repeats inside one file are all kept.
+  const byPath = new Map<string, KernelEvent[]>();
   for (const m of all) {
-    const key = `${m.class}\u0000${m.text}`;
-    const g = groups.get(key);
-    if (g) g.push(m);
-    else groups.set(key, [m]);
+    const list = byPath.get(m.provenance.path);
+    if (list) list.push(m);
+    else byPath.set(m.provenance.path, [m]);
   }
+  const files = [...byPath.values()].sort((a, b) => (LOG_PRIORITY[a[0]!.sourceId] ?? 9) - (LOG_PRIORITY[b[0]!.sourceId] ?? 9));
   const kept: KernelEvent[] = [];
-  for (const g of groups.values()) {
-    const sources = new Set(g.map((m) => m.sourceId));
-    if (sources.size === 1) {
-      kept.push(...g);
-      continue;
-    }
-    g.sort((a, b) => (LOG_PRIORITY[a.sourceId] ?? 9) - (LOG_PRIORITY[b.sourceId] ?? 9));
-    const seenUptimes = new Set<string>();
-    const seenTimes: number[] = [];
-    for (const m of g) {
-      const up = m.uptime !== undefined ? m.uptime.toFixed(6) : undefined;
-      const t = m.wallTime ? Date.parse(m.wallTime) : undefined;
-      const dupUptime = up !== undefined && seenUptimes.has(up);
-      const dupTime = t !== undefined && m.uptime === undefined && seenTimes.some((s) => Math.abs(s - t) <= 2000);
-      if (dupUptime || dupTime) continue;
-      if (up !== undefined) seenUptimes.add(up);
-      if (t !== undefined) seenTimes.push(t);
+  const earlier = new Map<string, { uptimes: Map<string, number>; times: number[] }>();
+  for (const file of files) {
+    const absorbed = new Map<string, { uptimes: Map<string, number>; times: number[] }>();
+    // Each file matches against its own copy of the earlier messages: one earlier line absorbs one
+    // copy in kern.log AND one in syslog.
+    const working = new Map<string, { uptimes: Map<string, number>; times: number[] }>();
+    for (const m of file) {
+      const key = `${m.class}\u0000${m.text}`;
+      let prior = working.get(key);
+      if (!prior) {
+        const e = earlier.get(key);
+        if (e) working.set(key, (prior = { uptimes: new Map(e.uptimes), times: [...e.times] }));
+      }
+      if (prior) {
+        const up = m.uptime !== undefined ? m.uptime.toFixed(6) : undefined;
+        const left = up !== undefined ? (prior.uptimes.get(up) ?? 0) : 0;
+        if (up !== undefined && left > 0) {
+          prior.uptimes.set(up, left - 1);
+          continue;
+        }
+        const t = m.wallTime && m.uptime === undefined ? Date.parse(m.wallTime) : undefined;
+        const at = t === undefined ? -1 : prior.times.findIndex((x) => Math.abs(x - t) <= 2000);
+        if (at >= 0) {
+          prior.times.splice(at, 1);
+          continue;
+        }
+      }
       kept.push(m);
+      let idx = absorbed.get(key);
+      if (!idx) absorbed.set(key, (idx = { uptimes: new Map(), times: [] }));
+      if (m.uptime !== undefined) {
+        const u = m.uptime.toFixed(6);
+        idx.uptimes.set(u, (idx.uptimes.get(u) ?? 0) + 1);
+      }
+      if (m.wallTime) idx.times.push(Date.parse(m.wallTime));
+    }
+    for (const [key, idx] of absorbed) {
+      const prior = earlier.get(key);
+      if (!prior) earlier.set(key, idx);
+      else {
+        for (const [u, n] of idx.uptimes) prior.uptimes.set(u, (prior.uptimes.get(u) ?? 0) + n);
+        prior.times.push(...idx.times);
+      }
     }
   }
   return sortEvents(kept);
@@ -473,7 +500,13 @@ function sortEvents(events: KernelEvent[]): KernelEvent[] {
   }
   const order = Array.from({ length: n }, (_, i) => i);
   order.sort((a, b) => {
-    if (hasWall[a] && hasWall[b]) return (wall[a] as number) - (wall[b] as number);
+    if (hasWall[a] && hasWall[b]) {
+      // Within a boot, uptime orders better than wall times of mixed quality (a derived dmesg time
+      // vs the moment rsyslog stamped the same line).
+      const dw = (wall[a] as number) - (wall[b] as number);
+      if (hasUptime[a] && hasUptime[b] && Math.abs(dw) < 120_000) return (uptime[a] as number) - (uptime[b] as number) || dw;
+      return dw;
+    }
     const same = source[a] === source[b];
     if (hasUptime[a] && hasUptime[b] && same) return (uptime[a] as number) - (uptime[b] as number);
     if (same) return (line[a] as number) - (line[b] as number);
