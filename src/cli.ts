@@ -12,6 +12,7 @@ import { loadBundle } from "./pipeline/load.js";
 import { renderHtml } from "./render/html.js";
 import { renderJson } from "./render/json.js";
 import { renderMarkdown } from "./render/markdown.js";
+import { progressFor } from "./progress.js";
 import { renderTerminalSummary } from "./render/terminal.js";
 import { reportJsonSchema } from "./report/json-schema.js";
 import { type Report, SEVERITY_ORDER, type Severity, severityWeight } from "./report/schema.js";
@@ -54,13 +55,16 @@ async function analyzeCommand(inputs: string[], opts: { output?: string; format:
   let failed = false;
   for (const arg of inputs) {
     let report: Report;
+    const progress = progressFor(arg, { quiet: opts.quiet === true || opts.output === "-" });
     try {
-      report = await analyze(toInput(arg));
+      report = await analyze({ ...toInput(arg), ...(progress.onProgress ? { onProgress: progress.onProgress } : {}) });
     } catch (e) {
+      progress.stop();
       failed = true;
       process.stderr.write(`nfdiag: cannot read ${arg}: ${(e as Error).message}\n  next step: check the file is a bundle (tar, tar.gz/xz/zst, zip, folder or text file) and readable; run \`nfdiag sources ${arg}\` to see what can be read.\n`);
       continue;
     }
+    progress.stop();
     for (const f of report.findings) worst = Math.max(worst, severityWeight(f.severity));
     if (opts.output === "-") {
       process.stdout.write(render(report, formats[0]!, opts.brief === true));

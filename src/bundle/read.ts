@@ -51,7 +51,10 @@ export interface ReadSummary {
   aborted?: string;
 }
 
-export type BundleInput = { kind: "path"; path: string } | { kind: "stdin"; name?: string };
+export type BundleInput = ({ kind: "path"; path: string } | { kind: "stdin"; name?: string }) & {
+  /** Called as the input file is consumed (bytes read, file size): for a progress bar. */
+  onProgress?: (read: number, total: number) => void;
+};
 
 const MAX_ARCHIVE_LEVEL = 2; // the outer archive plus one nested inside it
 const SNIFF_BYTES = 512;
@@ -388,7 +391,12 @@ export async function readBundle(input: BundleInput, handler: MemberHandler, lim
           await reader.readZip(await unzipper.Open.file(input.path), 1, "");
         } else {
           const stream = createReadStream(input.path, { highWaterMark: 1 << 20 });
-          stream.on("data", (c) => reader.countCompressed(c.length));
+          let read = 0;
+          stream.on("data", (c) => {
+            reader.countCompressed(c.length);
+            read += c.length;
+            input.onProgress?.(read, st.size);
+          });
           await reader.readStream(basename(input.path), stream, 0, st.size);
         }
       }
