@@ -9,6 +9,7 @@ import { Confidence } from "../src/engine/confidence.js";
 import { iptablesCommand, primaryLiveStats, ruleSetStats } from "../src/engine/lib/ruleset-stats.js";
 import type { Analyzer, DetectedFinding, Evidence, Facts } from "../src/engine/types.js";
 import type { KernelEvent } from "../src/facts/facts.js";
+import type { SourceValue } from "../src/facts/outputs.js";
 import type { KlogMessage } from "../src/parsers/kernel-log.js";
 import { modulesForRule } from "../src/parsers/netfilter-modules.js";
 
@@ -47,7 +48,7 @@ function savedLine(facts: Facts, path: string, lineNo: number): SavedLine | unde
   const family = /rules\.v6$|ip6tables$/.test(path) || p.value.headers[0]?.family === "ipv6" ? "ipv6" : "ipv4";
   const backend = p.value.headers[0]?.backend;
   for (const t of p.value.tables) {
-    const r = t.rules.find((x) => x.provenance.line === lineNo);
+    const r = rulesByLine(t).get(lineNo);
     if (r) {
       const input = { table: t.name, family: family as "ipv4" | "ipv6", matches: r.matches, ...(r.target ? { target: r.target } : {}) };
       return { path, line: lineNo, text, family, table: t.name, kind: "rule", matches: r.matches.map((m) => m.name), ...(r.target ? { target: r.target } : {}), modules: modulesForRule(input, facts.kernel?.value.raw), origin: "saved-rules", ...(backend ? { backend } : {}) };
@@ -61,11 +62,36 @@ function savedLine(facts: Facts, path: string, lineNo: number): SavedLine | unde
   return { path, line: lineNo, text, family, ...(table ? { table } : {}), kind, matches: [], modules: [], origin: "saved-rules", ...(backend ? { backend } : {}) };
 }
 
+type SavedTable = SourceValue<"saved-rules">["tables"][number];
+const ruleIndex = new WeakMap<SavedTable, Map<number, SavedTable["rules"][number]>>();
+/** Rules of a saved table by line, indexed once (a failure names a line; big files have 100k rules). */
+function rulesByLine(t: SavedTable): Map<number, SavedTable["rules"][number]> {
+  let idx = ruleIndex.get(t);
+  if (!idx) ruleIndex.set(t, (idx = new Map(t.rules.map((r) => [r.provenance.line, r]))));
+  return idx;
+}
+
+const messageIndex = new WeakMap<Facts, Map<string, Map<number, KernelEvent[]>>>();
 /** Lines logged by the same program just before/after an event (the tool's own explanation). */
 function context(facts: Facts, m: KernelEvent): KernelEvent[] {
-  return facts.kernelMessages.filter(
-    (x) => x !== m && x.provenance.path === m.provenance.path && Math.abs(x.provenance.line - m.provenance.line) <= 3 && (x.program ?? "") === (m.program ?? "") && x.class !== "log-packet",
-  );
+  let byPath = messageIndex.get(facts);
+  if (!byPath) {
+    byPath = new Map();
+    for (const x of facts.kernelMessages) {
+      if (x.class === "log-packet") continue;
+      let lines = byPath.get(x.provenance.path);
+      if (!lines) byPath.set(x.provenance.path, (lines = new Map()));
+      const at = lines.get(x.provenance.line);
+      if (at) at.push(x);
+      else lines.set(x.provenance.line, [x]);
+    }
+    messageIndex.set(facts, byPath);
+  }
+  const lines = byPath.get(m.provenance.path);
+  const out: KernelEvent[] = [];
+  for (let l = m.provenance.line - 3; l <= m.provenance.line + 3; l++)
+    for (const x of lines?.get(l) ?? []) if (x !== m && (x.program ?? "") === (m.program ?? "")) out.push(x);
+  return out;
 }
 
 export const analyzer: Analyzer = {

@@ -38,14 +38,30 @@ function prefixOf(r: RawRule): string | undefined {
   return raw?.replace(/\\"/g, '"');
 }
 
+const chainIndexes = new WeakMap<RuleSetStats, Map<string, RawRule[]>>();
+/** The rules of each chain of a rule set, in order, indexed once (a 200,000-rule set is common). */
+function chainIndex(s: RuleSetStats): Map<string, RawRule[]> {
+  let idx = chainIndexes.get(s);
+  if (!idx) {
+    idx = new Map();
+    for (const x of s.raw) {
+      const k = `${x.table}\u0000${x.chain}`;
+      const list = idx.get(k);
+      if (list) list.push(x);
+      else idx.set(k, [x]);
+    }
+    chainIndexes.set(s, idx);
+  }
+  return idx;
+}
+
 /** Counters of an iptables-nft rule read from the nft view of the same table (same chain, same position). */
 function nftCountersFor(facts: Facts, r: RawRule, all: RuleSetStats[]): RawRule | undefined {
   if (r.kind !== "save" || !r.origin.includes("nft") && r.origin !== "iptables-save") return undefined;
   const fam = r.family === "ipv6" ? "ip6" : "ip";
   for (const s of all.filter((x) => x.origin === "nft-ruleset" || x.origin === "nft-ruleset-json")) {
     if (!iptablesNftManagedTables(facts, s.path).has(`${fam} ${r.table}`)) continue;
-    const inChain = s.raw.filter((x) => x.table === `${fam} ${r.table}` && x.chain === r.chain);
-    const x = inChain[r.position - 1];
+    const x = chainIndex(s).get(`${fam} ${r.table}\u0000${r.chain}`)?.[r.position - 1];
     if (x?.counters && isLogRule(x)) return x;
   }
   return undefined;
@@ -137,9 +153,13 @@ export const analyzer: Analyzer = {
     const topPrefix = [...prefixes.entries()].sort((a, b) => b[1] - a[1])[0];
     const dmesgFlooded = logSources.filter(({ id, p }) => id === "dmesg" && p.value.logPacketShare >= FLOOD_SHARE && !p.value.startsAtBoot && p.value.logPacketCount >= 50);
     const maxShare = Math.max(0, ...logSources.map(({ p }) => p.value.logPacketShare));
+    const eventLines = new Set(events.map((m) => `${m.provenance.path}\u0000${m.provenance.line}`));
     const suppressedNear = facts
       .kernelEvents("ratelimit-summary")
-      .filter((s) => events.some((m) => m.provenance.path === s.provenance.path && Math.abs(m.provenance.line - s.provenance.line) <= 2));
+      .filter((s) => {
+        for (let d = -2; d <= 2; d++) if (eventLines.has(`${s.provenance.path}\u0000${s.provenance.line + d}`)) return true;
+        return false;
+      });
 
     const lineCount = total.count;
     const floodLines = lineCount >= 200 || peak >= 100 || dmesgFlooded.length > 0;

@@ -72,9 +72,10 @@ function detect(facts: Facts): DetectedFinding[] {
     if (!/^(xt_|ipt_|ip6t_|nft_|nf_|iptable_|ip6table_|ip_set|ebt_|arpt_)/.test(m.fields.module)) continue;
     add(m.fields.module, /^(xt|ipt|ip6t)_[A-Z]/.test(m.fields.module) ? "target" : "match", m);
   }
+  const unsupportedNames = new Set(unsupported.map((u) => u.fields.name));
   for (const m of facts.kernelEvents("ipt-load-error")) {
     const name = m.fields.name;
-    const kernelSaid = unsupported.some((u) => u.fields.name === name);
+    const kernelSaid = unsupportedNames.has(name);
     // Without a kernel warning for the same extension, "No such file or directory" is the userspace .so.
     add(name, m.fields.kind, m, { userspaceMissing: !kernelSaid && /No such file or directory/.test(m.fields.detail ?? "") });
   }

@@ -444,16 +444,23 @@ export function hotChains(facts: Facts, stats: RuleSetStats): Set<string> {
       for (const [k, hook] of hooks) if (k.startsWith(`${t}\u0000`) && HOT_NFT_HOOKS.has(hook)) hot.add(k);
     } else for (const c of HOT_BUILTIN_CHAINS) hot.add(key(t, c));
   }
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const r of stats.raw) {
-      if (!r.target || !hot.has(key(r.table, r.chain))) continue;
-      if (isRateLimited(r)) continue;
+  // Chains that hold rules, once: a jump to a verdict (ACCEPT, DROP) is not a chain. Jumps from a
+  // hot chain make the target hot; a breadth-first walk visits each rule at most once per chain.
+  const rulesByChain = new Map<string, RawRule[]>();
+  for (const r of stats.raw) {
+    const k = key(r.table, r.chain);
+    const list = rulesByChain.get(k);
+    if (list) list.push(r);
+    else rulesByChain.set(k, [r]);
+  }
+  const queue = [...hot];
+  while (queue.length > 0) {
+    for (const r of rulesByChain.get(queue.pop()!) ?? []) {
+      if (!r.target || isRateLimited(r)) continue;
       const k = key(r.table, r.target);
-      if (!hot.has(k) && stats.raw.some((x) => x.table === r.table && x.chain === r.target)) {
+      if (!hot.has(k) && rulesByChain.has(k)) {
         hot.add(k);
-        grew = true;
+        queue.push(k);
       }
     }
   }
