@@ -85,3 +85,17 @@ describe("loose files and pastes", () => {
     expect(resolved.sources.get("iptables-save")?.[0]?.lineOffset).toBe(7);
   });
 });
+
+describe("sosreport (real, sos 4.0 in a Debian 12 guest)", () => {
+  it("reports a command sos skipped as skipped, with sos's reason and where it said so", async () => {
+    const { loadBundle } = await import("../../src/pipeline/load.js");
+    const loaded = await loadBundle({ kind: "path", path: "samples/sos-soundcloud-stateful/bundle.tar.gz" });
+    expect(loaded.resolved.layout).toBe("sosreport");
+    const nft = loaded.statuses.find((s) => s.id === "nft-ruleset");
+    expect(nft?.status).toBe("skipped");
+    expect(nft?.reason).toMatch(/^sos skipped `nft list ruleset`: required kmods missing: nf_tables\. \(.*sos_logs\/sos\.log:\d+\)$/);
+    // The proc/net symlink chain of sos 4.0 resolves to proc/<pid>/net.
+    expect(loaded.statuses.find((s) => s.id === "proc-stat-nf_conntrack")?.paths[0]).toMatch(/proc\/\d+\/net\/stat\/nf_conntrack$/);
+    expect(loaded.statuses.find((s) => s.id === "dmesg")?.paths[0]).toMatch(/sos_commands\/kernel\/dmesg$/);
+  });
+});
