@@ -4,7 +4,7 @@
  * every parser calls first (binary garbage and absurdly long lines are skipped with a warning).
  */
 import { z } from "zod";
-import type { ParseContext, ParseWarning, Provenance } from "./types.js";
+import type { ParseContext, ParserFactory, ParseWarning, Provenance } from "./types.js";
 
 export const provenanceSchema = z.object({
   path: z.string(),
@@ -95,4 +95,42 @@ export function fields(line: string): string[] {
   }
   if (start >= 0) out.push(line.slice(start));
   return out;
+}
+
+/**
+ * A parser for commands that print one meaningful line (`uname -a`, `uptime`): the first line
+ * `parse` accepts is the fact; later lines are warned about; `check` may add a warning about it.
+ */
+export function oneLineParser<T extends { form: string; provenance: Provenance | null }>(
+  what: string,
+  empty: T,
+  parse: (text: string) => Omit<T, "provenance"> | null,
+  check: (parsed: Omit<T, "provenance">) => string | null = () => null,
+): ParserFactory<T> {
+  return (ctx) => {
+    const warnings = new WarningSink(ctx.path);
+    let result: T = empty;
+    return {
+      push(line, lineNo) {
+        if (skipLine(line, lineNo, warnings, 4096)) return;
+        const text = line.trim();
+        if (text === "") return;
+        if (result.form !== "none") {
+          warnings.add(lineNo, `line ${lineNo}: extra line ignored`);
+          return;
+        }
+        const parsed = parse(text);
+        if (parsed === null) {
+          warnings.add(lineNo, `line ${lineNo}: not ${what} output`);
+          return;
+        }
+        const problem = check(parsed);
+        if (problem) warnings.add(lineNo, `line ${lineNo}: ${problem}`);
+        result = { ...parsed, provenance: prov(ctx, lineNo) } as T;
+      },
+      end() {
+        return { value: result, warnings: warnings.done() };
+      },
+    };
+  };
 }

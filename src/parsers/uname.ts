@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import type { ParserFactory } from "./types.js";
-import { WarningSink, fields, prov, provenanceSchema, skipLine } from "./sys-util.js";
+import { fields, oneLineParser, provenanceSchema } from "./sys-util.js";
 import { kernelVersionSchema, parseKernelRelease } from "./kernel-version.js";
 
 export const schema = z.object({
@@ -67,30 +67,6 @@ export function parseUnameLine(text: string): Omit<Uname, "provenance"> | null {
   };
 }
 
-export const create: ParserFactory<Uname> = (ctx) => {
-  const warnings = new WarningSink(ctx.path);
-  let result: Uname = EMPTY;
-  return {
-    push(line, lineNo) {
-      if (skipLine(line, lineNo, warnings, 4096)) return;
-      const text = line.trim();
-      if (text === "") return;
-      if (result.form !== "none") {
-        warnings.add(lineNo, `line ${lineNo}: extra line ignored`);
-        return;
-      }
-      const parsed = parseUnameLine(text);
-      if (parsed === null) {
-        warnings.add(lineNo, `line ${lineNo}: not uname output`);
-        return;
-      }
-      if (parsed.form === "all" && parsed.machine === null) {
-        warnings.add(lineNo, `line ${lineNo}: no machine architecture found (truncated?)`);
-      }
-      result = { ...parsed, provenance: prov(ctx, lineNo) };
-    },
-    end() {
-      return { value: result, warnings: warnings.done() };
-    },
-  };
-};
+export const create: ParserFactory<Uname> = oneLineParser<Uname>("uname", EMPTY, parseUnameLine, (parsed) =>
+  parsed.form === "all" && parsed.machine === null ? "no machine architecture found (truncated?)" : null,
+);

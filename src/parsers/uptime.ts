@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import type { ParserFactory } from "./types.js";
-import { WarningSink, prov, provenanceSchema, skipLine } from "./sys-util.js";
+import { oneLineParser, provenanceSchema } from "./sys-util.js";
 
 export const schema = z.object({
   form: z.enum(["proc", "command", "pretty", "since", "none"]),
@@ -90,30 +90,6 @@ export function parseUptimeLine(text: string): Omit<Uptime, "provenance"> | null
   return { ...NONE, form: "command", clock: clock[1], uptimeSeconds, users, loadAverage };
 }
 
-export const create: ParserFactory<Uptime> = (ctx) => {
-  const warnings = new WarningSink(ctx.path);
-  let result: Uptime = NONE;
-  return {
-    push(line, lineNo) {
-      if (skipLine(line, lineNo, warnings, 4096)) return;
-      const text = line.trim();
-      if (text === "") return;
-      if (result.form !== "none") {
-        warnings.add(lineNo, `line ${lineNo}: extra line ignored`);
-        return;
-      }
-      const parsed = parseUptimeLine(text);
-      if (parsed === null) {
-        warnings.add(lineNo, `line ${lineNo}: not uptime output`);
-        return;
-      }
-      if (parsed.form === "command" && (parsed.uptimeSeconds === null || parsed.loadAverage === null)) {
-        warnings.add(lineNo, `line ${lineNo}: incomplete uptime line (truncated?)`);
-      }
-      result = { ...parsed, provenance: prov(ctx, lineNo) };
-    },
-    end() {
-      return { value: result, warnings: warnings.done() };
-    },
-  };
-};
+export const create: ParserFactory<Uptime> = oneLineParser<Uptime>("uptime", NONE, parseUptimeLine, (parsed) =>
+  parsed.form === "command" && (parsed.uptimeSeconds === null || parsed.loadAverage === null) ? "incomplete uptime line (truncated?)" : null,
+);
