@@ -604,9 +604,14 @@ copy_to() {
 	_ctr=false
 	_ctm=false
 	_cgz=false
+	cmd_secs
 	if [ ! -e "$_cp" ]; then
 		[ "$_ca" = 1 ] || return 1
 		_cst=absent
+	elif [ "$SECS" -le 0 ] && [ ! -d "$_cp" ]; then
+		# --max-seconds bounds the whole run: once spent, files are recorded, not read.
+		_cst=skipped
+		_cerr="time budget of --max-seconds $MAX_SECONDS exhausted"
 	elif [ -d "$_cp" ]; then
 		return 1
 	elif [ ! -r "$_cp" ]; then

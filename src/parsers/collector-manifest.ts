@@ -61,7 +61,8 @@ export const fileRecordSchema = z.looseObject({
   path: z.string(),
   /** Path inside the tarball's top folder, null when not copied. */
   stored: z.string().nullable(),
-  status: z.enum(["copied", "absent", "unreadable", "error"]),
+  /** skipped: the --max-seconds budget was spent before the file's turn. */
+  status: z.enum(["copied", "absent", "unreadable", "error", "skipped"]),
   bytes: count,
   stored_bytes: count,
   truncated: z.boolean(),

@@ -50,6 +50,10 @@ describe("collector timeouts", () => {
     expect(m.commands.find((x) => x.output === "commands/iptables_-V")).toMatchObject({ timed_out: true });
     const skipped = m.commands.filter((x) => x.skip_reason === "time budget of --max-seconds 2 exhausted");
     expect(skipped.map((x) => x.output)).toContain("commands/nft_list_ruleset");
+    // Files read after the budget ran out are recorded as skipped, not read.
+    const lateFiles = m.files.filter((f) => f.status === "skipped");
+    expect(lateFiles.length).toBeGreaterThan(0);
+    expect(lateFiles.every((f) => f.error === "time budget of --max-seconds 2 exhausted" && f.stored === null)).toBe(true);
     expect(r.files.has("manifest.json")).toBe(true);
   });
 });
