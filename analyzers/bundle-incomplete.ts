@@ -94,7 +94,7 @@ export const analyzer: Analyzer = {
       if (cut.length) {
         const logCut = cut.filter((x) => /dmesg|kern\.log|syslog|messages|journal/.test(x.out));
         gaps.push({
-          what: `${cut.length} capture${cut.length > 1 ? "s were" : " was"} cut at --max-file-bytes ${m.options.max_file_bytes.toLocaleString("en-US")} (${cut.slice(0, 6).map((x) => x.name).join("; ")})${logCut.some((x) => /dmesg/.test(x.out)) ? ": the dmesg copy keeps only its first bytes, so the most recent kernel messages are missing" : ""}`,
+          what: `${cut.length} capture${cut.length > 1 ? "s were" : " was"} cut at --max-file-bytes ${m.options.max_file_bytes.toLocaleString("en-US")} (${cut.slice(0, 6).map((x) => x.name).join("; ")})${logCut.some((x) => /dmesg/.test(x.out)) ? (dmesgKeepsHead(m.collector_version) ? ": the dmesg copy keeps only its first bytes, so the most recent kernel messages are missing" : ": the dmesg copy keeps its newest bytes, so the oldest kernel messages (boot, module loads) are missing") : ""}`,
           affects: affectsOfCommands(cut.map((x) => x.out)),
           evidence: cut.slice(0, 4).map((x) => manifestEv(mpath, `"output": "${x.out}", "bytes": ${x.bytes}, "truncated": true`, `${x.name} cut at ${m.options.max_file_bytes} bytes`)),
           matters: true,
@@ -341,4 +341,10 @@ function affectsOfCommands(outs: string[]): string[] {
     if (/ip_netns_list|netns/.test(o)) a.add("per-namespace rules and counters");
   }
   return [...a];
+}
+
+/** Collectors before 0.2.0 cut an over-long dmesg at its head (keeping boot lines); 0.2.0 keeps the tail. */
+function dmesgKeepsHead(version: string): boolean {
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major === 0 && minor < 2;
 }

@@ -13,7 +13,7 @@
 #
 # shellcheck disable=SC2016   # single-quoted awk/sed programs are intended
 
-NFDIAG_COLLECTOR_VERSION=0.1.0
+NFDIAG_COLLECTOR_VERSION=0.2.0
 
 LC_ALL=C
 export LC_ALL
