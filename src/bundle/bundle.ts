@@ -123,7 +123,7 @@ export async function openBundle(
   const warnings: { code: string; message: string; path: string }[] = [];
   const collector = new FileCollector(limits, router, (code, message, path) => warnings.push({ code, message, path }));
   const summary = await readBundle(input, collector, limits);
-  summary.warnings.push(...warnings);
+  for (const w of warnings) summary.warnings.push(w);
   if (summary.files === 0 && summary.aborted)
     throw new BundleLimitError("unreadable", summary.aborted);
   return {

@@ -460,7 +460,7 @@ function mergeKernelLogs(facts: Facts): KernelEvent[] {
       if (!prior) earlier.set(key, idx);
       else {
         for (const [u, n] of idx.uptimes) prior.uptimes.set(u, (prior.uptimes.get(u) ?? 0) + n);
-        prior.times.push(...idx.times);
+        for (const t of idx.times) prior.times.push(t);
       }
     }
   }

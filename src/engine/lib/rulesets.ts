@@ -59,6 +59,28 @@ const NFT_SOURCES = ["nft-ruleset", "nft-ruleset-json", "netns-nft-ruleset", "sa
 
 const cache = new WeakMap<Facts, RuleSetView[]>();
 
+interface RuleShape {
+  matches: string[];
+  needsConntrack: boolean;
+  modules: string[];
+}
+const shapes = new Map<string, RuleShape>();
+/**
+ * What a rule needs depends only on its table, family, match names and target: rule sets of
+ * 200,000 rules have a few dozen such shapes, so they share one (frozen) answer each.
+ */
+function ruleShape(table: string, family: "ipv4" | "ipv6", matches: string[], target: string | undefined, kernel: string | undefined): RuleShape {
+  const key = `${table}\u0000${family}\u0000${matches.join(",")}\u0000${target ?? ""}\u0000${kernel ?? ""}`;
+  let shape = shapes.get(key);
+  if (!shape) {
+    const input = { table, family, matches, ...(target ? { target } : {}) };
+    shape = Object.freeze({ matches: Object.freeze([...matches]) as string[], needsConntrack: needsConntrack(input), modules: Object.freeze(modulesForRule(input, kernel)) as string[] });
+    if (shapes.size > 10_000) shapes.clear();
+    shapes.set(key, shape);
+  }
+  return shape;
+}
+
 export function ruleSets(facts: Facts): RuleSetView[] {
   const hit = cache.get(facts);
   if (hit) return hit;
@@ -72,19 +94,19 @@ export function ruleSets(facts: Facts): RuleSetView[] {
       const rules: UnifiedRule[] = [];
       for (const t of p.value.tables)
         for (const r of t.rules) {
-          const input = { table: t.name, family: family as "ipv4" | "ipv6", matches: r.matches, ...(r.target ? { target: r.target } : {}) };
+          const shape = ruleShape(t.name, family, r.matches.map((m) => m.name), r.target, kernel);
           rules.push({
             origin: id,
             live,
             family,
             table: t.name,
             chain: r.chain,
-            matches: r.matches.map((m) => m.name),
+            matches: shape.matches,
             detail: r.matches.map((m) => `-m ${m.name} ${m.options}`.trim()).join(" "),
             ...(r.target ? { target: r.target } : {}),
             ...(r.targetOptions ? { targetOptions: r.targetOptions } : {}),
-            needsConntrack: needsConntrack(input),
-            modules: modulesForRule(input, kernel),
+            needsConntrack: shape.needsConntrack,
+            modules: shape.modules,
             ...(r.counters ? { counters: r.counters } : {}),
             ...(r.comment ? { comment: r.comment } : {}),
             path: p.path,
@@ -109,18 +131,18 @@ export function ruleSets(facts: Facts): RuleSetView[] {
     for (const t of p.value.tables)
       for (const r of t.rules) {
         const table = t.name === "unknown" ? "filter" : t.name;
-        const input = { table, family: t.family, matches: r.matches, ...(r.target ? { target: r.target } : {}) };
+        const shape = ruleShape(table, t.family, r.matches, r.target, kernel);
         rules.push({
           origin: "iptables-list",
           live: true,
           family: t.family,
           table,
           chain: r.chain,
-          matches: r.matches,
+          matches: shape.matches,
           detail: r.extra,
           ...(r.target ? { target: r.target } : {}),
-          needsConntrack: needsConntrack(input),
-          modules: modulesForRule(input, kernel),
+          needsConntrack: shape.needsConntrack,
+          modules: shape.modules,
           ...(r.counters ? { counters: r.counters } : {}),
           ...(r.comment ? { comment: r.comment } : {}),
           path: p.path,
