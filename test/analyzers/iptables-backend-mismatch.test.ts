@@ -14,6 +14,7 @@ describe("iptables-backend-mismatch", () => {
       sos: "samples/sos-backend-mismatch/bundle.tar.gz",
       healthy: "samples/healthy/bundle.tar.gz",
       flood: "samples/log-flood/bundle.tar.gz",
+      sosNatOnly: "samples/sosreport-debian12-conntrack-full/bundle.tar.gz",
     }))
       r[k] = await run(p);
   });
@@ -33,6 +34,14 @@ describe("iptables-backend-mismatch", () => {
     expect(fix.commands).toContain("iptables-legacy -t filter -F");
     expect(fix.persist).toContain("update-alternatives --set iptables /usr/sbin/iptables-nft && update-alternatives --set ip6tables /usr/sbin/ip6tables-nft");
     expect(fix.risk).toMatch(/^high/);
+  });
+
+  it("real sosreport with only a legacy nat table (the mark of a listing): low, each evidence line once", () => {
+    const f = r.sosNatOnly![0]!;
+    expect(f.severity).toBe("low");
+    expect(f.evidence.find((e) => e.source === "ip-tables-names")?.text).toBe("nat");
+    const keys = f.evidence.map((e) => `${e.path}:${e.line}:${e.text}`);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 
   it("real sosreport: legacy filter table beside the nft listing, inferred from x_tables modules in use", () => {
