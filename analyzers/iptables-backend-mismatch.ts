@@ -188,16 +188,6 @@ export const analyzer: Analyzer = {
     evidence.push(...incompatible.slice(0, 3));
     for (const h of hint.slice(0, 2)) evidence.push(ruleEvidence(facts, h.rule, `KUBE-IPTABLES-HINT in the ${h.backend} backend: kubelet/kube-proxy use ${h.backend === "legacy" ? "iptables-legacy" : "iptables-nft"}`, "KUBE-IPTABLES-HINT"));
 
-    const seenEvidence = new Set<string>();
-    const uniqueEvidence = evidence.filter((e) => {
-      const k = `${e.path}\u0000${e.line ?? ""}\u0000${e.text}`;
-      if (seenEvidence.has(k)) return false;
-      seenEvidence.add(k);
-      return true;
-    });
-    evidence.length = 0;
-    for (const e of uniqueEvidence) evidence.push(e);
-
     let severity: DetectedFinding["severity"];
     if (bothHold || hintMismatch.length > 0 || nftPresentUnderLegacy) severity = "high";
     // Only a legacy nat table is the mark of someone listing it (`iptables-legacy -t nat -L`), often

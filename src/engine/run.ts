@@ -27,9 +27,10 @@ export function runAnalyzers(facts: Facts, analyzers: Analyzer[]): EngineResult 
       continue;
     }
     for (const d of detected) {
-      const { title, fixes, ...rest } = d;
+      const { title, fixes, evidence, ...rest } = d;
       findings.push({
         ...rest,
+        evidence: uniqueEvidence(evidence),
         id: a.meta.id,
         title: title ?? a.meta.title,
         category: a.meta.category,
@@ -42,6 +43,17 @@ export function runAnalyzers(facts: Facts, analyzers: Analyzer[]): EngineResult 
   linkCauses(findings, metaById);
   rankFindings(findings);
   return { findings, fixes: rankFixes(findings), warnings };
+}
+
+/** The same line cited twice (two signals found it) is shown once, with the first note. */
+function uniqueEvidence(evidence: Finding["evidence"]): Finding["evidence"] {
+  const seen = new Set<string>();
+  return evidence.filter((e) => {
+    const key = `${e.path}\u0000${e.line ?? ""}\u0000${e.text}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function linkCauses(findings: Finding[], metaById: Map<string, Analyzer["meta"]>): void {

@@ -67,3 +67,13 @@ describe("engine", () => {
     expect(verdictOf(runAnalyzers(facts, [fake("n", "info", 0.9)]).findings).findingId).toBeNull();
   });
 });
+
+describe("engine evidence", () => {
+  it("cites a line once even when two signals found it", () => {
+    const a = fake("dup", "high", 0.9);
+    const detect = a.detect;
+    a.detect = (f) => detect(f).map((d) => ({ ...d, evidence: [...d.evidence, { ...d.evidence[0]!, note: "again" }, { source: "dmesg", path: "commands/dmesg", line: 2, text: "y" }] }));
+    const { findings } = runAnalyzers(facts, [a]);
+    expect(findings[0]!.evidence.map((e) => e.line)).toEqual([1, 2]);
+  });
+});
