@@ -50,6 +50,8 @@ const OTHER_COLOUR = "#94a3b8";
 
 const BIN_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
 const MAX_BINS = 180;
+const SHORT_BIN_STEPS = [1, 2, 5, 10, 15, 30];
+const SHORT_MAX_BINS = 60;
 
 interface Placed {
   ev: TimelineEvent;
@@ -74,6 +76,7 @@ function fmtOffset(min: number): string {
 }
 
 function binLabelOf(step: number): string {
+  if (step < 60) return step === 1 ? "second" : `${step} seconds`;
   if (step < 3600) return step === 60 ? "minute" : `${step / 60} minutes`;
   if (step < 86400) return step === 3600 ? "hour" : `${step / 3600} hours`;
   return step === 86400 ? "day" : `${step / 86400} days`;
@@ -93,7 +96,7 @@ function fmtTick(t: number, mode: "wall" | "uptime", offsetMin: number, step: nu
   const hm = `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
   if (step >= 86400) return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
   if (step >= 3600 * 6) return `${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${hm}`;
-  return hm;
+  return step < 60 ? `${hm}:${pad2(d.getUTCSeconds())}` : hm;
 }
 
 function placeEvents(events: readonly TimelineEvent[]): { mode: "wall" | "uptime"; placed: Placed[] } {
@@ -132,7 +135,10 @@ export function renderTimelineSvg(events: readonly TimelineEvent[]): TimelineSvg
     if (p.end > t1) t1 = p.end;
   }
   const span = Math.max(1, t1 - t0);
-  const step = BIN_STEPS.find((s) => span / s <= MAX_BINS) ?? Math.ceil(span / MAX_BINS / 86400) * 86400;
+  let step = BIN_STEPS.find((s) => span / s <= MAX_BINS) ?? Math.ceil(span / MAX_BINS / 86400) * 86400;
+  // A problem that lasted seconds (a burst of drops) would be one wide bar per minute: use
+  // second-level bins, at most SHORT_MAX_BINS of them, when everything fits in ten minutes.
+  if (step === 60 && span <= 600) step = SHORT_BIN_STEPS.find((s) => span / s <= SHORT_MAX_BINS) ?? 60;
   const start = Math.floor(t0 / step) * step;
   const nBins = Math.max(1, Math.floor((t1 - start) / step) + 1);
 
@@ -260,7 +266,7 @@ export function renderTimelineSvg(events: readonly TimelineEvent[]): TimelineSvg
 
   // X ticks: at most ~9 labels, on round multiples (in the bundle's local time) of a nice step.
   const total = nBins * step;
-  const tickStep = BIN_STEPS.find((ts) => ts >= step && total / ts <= 9) ?? step * Math.ceil(nBins / 9);
+  const tickStep = [...SHORT_BIN_STEPS, ...BIN_STEPS].find((ts) => ts >= step && total / ts <= 9) ?? step * Math.ceil(nBins / 9);
   const offSec = offsetMin * 60;
   out.push(`<g class="tl-xticks">`);
   for (let tt = Math.ceil((start + offSec) / tickStep) * tickStep - offSec; tt <= start + total; tt += tickStep) {

@@ -51,3 +51,25 @@ describe("renderTimelineSvg", () => {
     expect(svg).toContain("&lt;svg onload&#x3D;window.__xss&#x3D;4&gt;");
   });
 });
+
+describe("short problems", () => {
+  it("a burst that lasted seconds gets second-level bins and hh:mm:ss ticks, not one bar per minute", async () => {
+    const { renderTimelineSvg } = await import("../../src/render/timeline-svg.js");
+    const base = Date.parse("2026-11-22T07:23:34Z");
+    const ev = (s: number, cls: string) => ({
+      time: new Date(base + s * 1000).toISOString(),
+      timeQuality: "derived" as const,
+      class: cls,
+      text: "nf_conntrack: nf_conntrack: table full, dropping packet",
+      source: "dmesg",
+      path: "commands/dmesg",
+      count: 1,
+      suppressed: 0,
+      marks: [],
+      findingIds: [],
+    });
+    const t = renderTimelineSvg([ev(0, "ct-table-full"), ev(3, "ct-table-full"), ev(16, "collection")]);
+    expect(t.binLabel).toBe("second");
+    expect(t.svg).toMatch(/>07:23:3\d</);
+  });
+});
