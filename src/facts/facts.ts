@@ -118,7 +118,8 @@ export class Facts {
   }
 
   get hostname(): string | undefined {
-    return this.first("uname")?.value.nodename ?? this.first("collector-manifest")?.value.host ?? undefined;
+    // || not ??: an unreadable manifest yields empty strings, not absent fields.
+    return this.first("uname")?.value.nodename || this.first("collector-manifest")?.value.host || undefined;
   }
 
   get distro(): string | undefined {

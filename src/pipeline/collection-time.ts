@@ -11,7 +11,8 @@ const valid = (d: Date): Date | undefined => (Number.isNaN(d.getTime()) ? undefi
 
 export function collectionTime(parsed: ParsedSources): Date | undefined {
   const manifest = first<{ start?: { epoch?: number | null } | null }>(parsed, "collector-manifest");
-  if (typeof manifest?.start?.epoch === "number") return valid(new Date(manifest.start.epoch * 1000));
+  // Epoch 0 is a manifest with no clock reading, not a collection in 1970.
+  if (typeof manifest?.start?.epoch === "number" && manifest.start.epoch > 0) return valid(new Date(manifest.start.epoch * 1000));
   const date = first<DateFacts>(parsed, "date");
   if (date?.instant) return valid(new Date(date.instant));
   const sos = first<SosManifest>(parsed, "sos-manifest");

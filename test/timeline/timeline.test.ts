@@ -6,6 +6,8 @@ describe("timeline", () => {
     const report = await analyze({ kind: "path", path: "test/fixtures/bundles/mod-soundcloud-4.4" });
     expect(report.findings.map((f) => f.id).slice(0, 2)).toEqual(["conntrack-loaded-unused", "conntrack-table-full"]);
     expect(report.findings[0]!.explains).toContain("conntrack-table-full");
+    // Its minimal manifest has no clock: the collection time comes from `date -u`, not epoch 0.
+    expect(report.bundle.collectedAt).toMatch(/^2012-08-13T/);
     const events = report.timeline.events;
     const trigger = events.findIndex((e) => e.marks.includes("likely-trigger"));
     const first = events.findIndex((e) => e.marks.includes("first-symptom") && e.class === "ct-table-full");
