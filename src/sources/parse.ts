@@ -1,6 +1,7 @@
 /** Runs each source's parser once per file; streamed files were parsed while the archive was read. */
 import type { StreamRouter } from "../bundle/bundle.js";
 import type { LineParser, ParseContext, ParseWarning, ParserFactory } from "../parsers/types.js";
+import { globToRegExp } from "./glob.js";
 import { PARSERS } from "./parsers.js";
 import { type ParserKey, type SourceSpec, SOURCE_SPECS, SOURCE_BY_ID } from "./registry.js";
 import type { ResolvedBundle, SourceFile } from "./resolve.js";
@@ -23,13 +24,9 @@ export async function loadParsers(): Promise<ParserTable> {
   return new Map(Object.entries(PARSERS) as [ParserKey, ParserFactory<unknown>][]);
 }
 
-/** A registry glob (`commands/iptables-legacy-save`, `*` within one component) → a regex matching the path at the end of a member name. */
-function globToRegex(glob: string): RegExp {
-  const body = glob
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join("[^/]*");
-  return new RegExp(`(^|/)${body}$`);
+/** A registry glob as a regex matching it at the end of a member name (any folder prefix). */
+function suffixRegExp(glob: string): RegExp {
+  return new RegExp(`(^|/)${globToRegExp(glob).source.slice(1, -1)}$`);
 }
 
 /**
@@ -48,7 +45,7 @@ function streamRoutes(): { spec: SourceSpec; pattern: RegExp }[] {
     }
   for (const s of SOURCE_SPECS) {
     if (s.streamable || !streamingParsers.has(s.parser)) continue;
-    for (const globs of Object.values(s.paths)) for (const g of globs ?? []) routes.push({ spec: s, pattern: globToRegex(g) });
+    for (const globs of Object.values(s.paths)) for (const g of globs ?? []) routes.push({ spec: s, pattern: suffixRegExp(g) });
   }
   return routes;
 }

@@ -99,3 +99,22 @@ describe("sosreport (real, sos 4.0 in a Debian 12 guest)", () => {
     expect(loaded.statuses.find((s) => s.id === "dmesg")?.paths[0]).toMatch(/sos_commands\/kernel\/dmesg$/);
   });
 });
+
+describe("streaming routes", () => {
+  it("a rule dump over the in-memory limit is parsed while it streams, not cut (iptables-legacy-save has no pattern of its own)", async () => {
+    const { loadBundle } = await import("../../src/pipeline/load.js");
+    const { DEFAULT_LIMITS } = await import("../../src/bundle/limits.js");
+    const dir = mkdtempSync(join(tmpdir(), "nfdiag-stream-"));
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(join(dir, "b", "commands"), { recursive: true });
+    writeFileSync(join(dir, "b", "manifest.json"), "{}\n");
+    const rules = Array.from({ length: 5000 }, (_, i) => `-A INPUT -s 10.0.${i >> 8}.${i & 255}/32 -j DROP`);
+    writeFileSync(join(dir, "b", "commands", "iptables-legacy-save"), ["*filter", ":INPUT ACCEPT [0:0]", ...rules, "COMMIT", ""].join("\n"));
+    const loaded = await loadBundle({ kind: "path", path: dir }, { ...DEFAULT_LIMITS, maxInMemoryFileBytes: 16 * 1024 });
+    const file = loaded.bundle.files.get("b/commands/iptables-legacy-save");
+    expect(file?.streamed?.sourceId).toBe("iptables-legacy-save");
+    expect(file?.truncated).toBeUndefined();
+    const parsed = loaded.parsed.get("iptables-legacy-save")?.[0]?.value as { totals: { rules: number } };
+    expect(parsed.totals.rules).toBe(5000);
+  });
+});
