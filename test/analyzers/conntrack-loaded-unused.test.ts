@@ -17,7 +17,7 @@ async function variant(release: string, quiet: boolean): Promise<string> {
   await cp(DERIVED, dir, { recursive: true });
   await writeFile(join(dir, "commands/uname_-a"), `Linux ams-mid006 ${release} #1 SMP x86_64 GNU/Linux\n`);
   if (quiet) {
-    const dmesg = (await readFile(join(dir, "commands/dmesg"), "utf8")).split("\n").filter((l) => !/table full|callbacks suppressed|nf_conntrack version/.test(l));
+    const dmesg = (await readFile(join(dir, "commands/dmesg"), "utf8")).split("\n").filter((l) => !/table full|callbacks suppressed|nf_conntrack version/.test(l)); // the text split into lines; not a test call
     await writeFile(join(dir, "commands/dmesg"), dmesg.join("\n"));
     const sysctl = (await readFile(join(dir, "commands/sysctl_-a"), "utf8")).replace(/nf_conntrack_count = \d+/, "nf_conntrack_count = 0");
     await writeFile(join(dir, "commands/sysctl_-a"), sysctl);

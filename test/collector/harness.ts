@@ -211,7 +211,7 @@ export function runCollector(opts: RunOptions): RunResult {
   const r = spawnSync(cmd, argv, { env, encoding: "utf8", timeout: 60_000 });
   const wallMs = Date.now() - t0;
   const stdout = r.stdout ?? "";
-  const lines = stdout.trimEnd().split("\n");
+  const lines = stdout.trimEnd().split("\n"); // stdout lines (helper, not a test)
   const tarball = lines[lines.length - 1] ?? "";
   const files = new Map<string, Buffer>();
   let manifest: unknown = undefined;
@@ -236,7 +236,7 @@ export function runCollector(opts: RunOptions): RunResult {
     const m = files.get("manifest.json");
     if (m) manifest = JSON.parse(m.toString("utf8"));
   }
-  const calls = readFileSync(log, "utf8").split("\n").filter((l) => l !== "");
+  const calls = readFileSync(log, "utf8").split("\n").filter((l) => l !== ""); // argv lines the stubs logged (helper, not a test)
   if (!process.env.NFDIAG_KEEP_TEST_DIRS) rmSync(base, { recursive: true, force: true });
   return { status: r.status, stdout, stderr: r.stderr ?? "", wallMs, tarball, files, manifest, calls };
 }

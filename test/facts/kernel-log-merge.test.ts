@@ -24,7 +24,7 @@ describe("merged kernel log", () => {
     expect(packets.filter((m) => m.sourceId === "dmesg")).toHaveLength(682);
     const fromKernLog = packets.filter((m) => m.sourceId === "kernel-log");
     expect(fromKernLog).toHaveLength(818);
-    expect(new Set(fromKernLog.map((m) => m.provenance.path.split("/").pop()))).toEqual(new Set(["kern.log"]));
+    expect(new Set(fromKernLog.map((m) => m.provenance.path.split("/").pop()))).toEqual(new Set(["kern.log"])); // assertion: only kern.log, never syslog, fills dmesg's gap
     // In time order: the lines only kern.log kept come first (the ring buffer lost the oldest).
     expect(packets[0]!.sourceId).toBe("kernel-log");
     expect(packets.at(-1)!.sourceId).toBe("dmesg");

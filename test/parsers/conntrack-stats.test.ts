@@ -94,7 +94,7 @@ describe("conntrack -S", () => {
   });
 
   it("skips binary garbage with a warning naming the line", () => {
-    const [a, b] = fixture("conntrack-S.6.18-table-full.txt").split("\n");
+    const [a, b] = fixture("conntrack-S.6.18-table-full.txt").split("\n"); // the text split into lines; not a test call
     const { value, warnings } = parse(`${a}\n\u0000\u0001\ufffdELF\u0002\n${b}\n`);
     expect(value.cpus).toHaveLength(2);
     expect(warnings).toEqual([expect.objectContaining({ line: 2, message: expect.stringMatching(/binary/) })]);

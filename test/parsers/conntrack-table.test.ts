@@ -79,7 +79,7 @@ describe("conntrack table aggregation", () => {
   });
 
   it("warns when the summary disagrees with what was read", () => {
-    const lines = fixture("conntrack-L.6.18.txt").split("\n");
+    const lines = fixture("conntrack-L.6.18.txt").split("\n"); // the text split into lines; not a test call
     lines.splice(3, 2);
     const { value, warnings } = parse(lines.join("\n"), "conntrack_-L");
     expect(value.entries).toBe(23);
@@ -137,7 +137,7 @@ describe("conntrack table aggregation", () => {
   });
 
   it("skips binary garbage with a warning naming the line", () => {
-    const lines = fixture("nf_conntrack.6.18.txt").split("\n");
+    const lines = fixture("nf_conntrack.6.18.txt").split("\n"); // the text split into lines; not a test call
     lines.splice(5, 0, "\u0000\u0000\ufffd\u0001 src=\u0007 dst=");
     const { value, warnings } = parse(lines.join("\n"));
     expect(value.entries).toBe(25);

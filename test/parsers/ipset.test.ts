@@ -76,7 +76,7 @@ describe("ipset", () => {
   });
 
   it("skips binary garbage with a warning naming the line", () => {
-    const lines = fx("lab-ipset-save.txt").split("\n");
+    const lines = fx("lab-ipset-save.txt").split("\n"); // fixture lines, fed one by one below
     lines.splice(3, 0, "\u0000\u0000\u0000\u0001");
     const { value, warnings } = parse(lines.join("\n"));
     expect(warnings).toEqual([{ path: P, line: 4, message: "binary data skipped" }]);

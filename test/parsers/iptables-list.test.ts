@@ -106,7 +106,7 @@ describe("iptables-list", () => {
   });
 
   it("skips binary garbage with a warning naming the line", () => {
-    const lines = fx("sos-iptables_-vnxL").split("\n");
+    const lines = fx("sos-iptables_-vnxL").split("\n"); // fixture lines, fed one by one below
     lines.splice(4, 0, "\u0000\u0000PK\u0003\u0004");
     const { value, warnings } = parse(lines.join("\n"));
     expect(warnings).toEqual([{ path: "sos_commands/networking/iptables_-vnxL", line: 5, message: "binary data skipped" }]);

@@ -126,7 +126,7 @@ describe("iptables-save", () => {
   });
 
   it("skips binary garbage with a warning naming the line", () => {
-    const lines = fx("lab-iptables-save.txt").split("\n");
+    const lines = fx("lab-iptables-save.txt").split("\n"); // fixture lines, fed one by one below
     lines.splice(5, 0, "\u0000\u0001\u0002garbage\u00ff\ufffd");
     const { value, warnings } = parse(lines.join("\n"));
     expect(warnings).toEqual([{ path: "sos_commands/networking/iptables-save", line: 6, message: "binary data skipped" }]);

@@ -86,7 +86,7 @@ describe("nft-ruleset", () => {
   });
 
   it("skips binary garbage with a warning naming the line", () => {
-    const lines = fx("sos-nft_list_ruleset").split("\n");
+    const lines = fx("sos-nft_list_ruleset").split("\n"); // fixture lines, fed one by one below
     lines.splice(5, 0, "\u0000\u0007\u00ff\ufffd\u0001");
     const { value, warnings } = parse(lines.join("\n"));
     expect(warnings).toEqual([{ path: "sos_commands/networking/nft_list_ruleset", line: 6, message: "binary data skipped" }]);

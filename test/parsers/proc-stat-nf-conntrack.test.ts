@@ -85,7 +85,7 @@ describe("/proc/net/stat/nf_conntrack", () => {
   });
 
   it("skips binary garbage with a warning naming the line", () => {
-    const [h, a, b] = fixture("proc-stat-nf_conntrack.sos-6.1.txt").split("\n");
+    const [h, a, b] = fixture("proc-stat-nf_conntrack.sos-6.1.txt").split("\n"); // the text split into lines; not a test call
     const { value, warnings } = parse(`${h}\n${a}\n\u0000\u0000\u00ff\ufffd\u0003\n${b}\n`);
     expect(value.rows).toHaveLength(2);
     expect(value.rows[1]?.provenance.line).toBe(4);

@@ -59,7 +59,7 @@ describe("sos manifest.json", () => {
     const dkms = value.commands.find((c) => c.exec === "dkms status");
     expect(dkms).toMatchObject({ returnCode: 127, notFound: true, filepath: null });
     // provenance points at the "exec" line of each command
-    const lines = fixture("manifest.sos.json").split("\n");
+    const lines = fixture("manifest.sos.json").split("\n"); // the text split into lines; not a test call
     for (const c of value.commands) expect(lines[c.provenance.line - 1]).toContain(`"exec": "${c.exec}"`);
     expect(value.plugins[0]?.filesCopied).toEqual(["proc/modules"]);
   });

@@ -71,7 +71,7 @@ const cases: Case[] = [
 ];
 
 function lines(text: string): string[] {
-  const l = text.split("\n");
+  const l = text.split("\n"); // the text split into lines; not a test call
   if (l[l.length - 1] === "") l.pop();
   return l;
 }

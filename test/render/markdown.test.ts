@@ -40,7 +40,7 @@ describe("renderMarkdown: realistic report", () => {
   const md = renderMarkdown(r);
 
   it("starts with the verdict and root cause", () => {
-    const lines = md.split("\n");
+    const lines = md.split("\n"); // the text split into lines; not a test call
     expect(lines[0]).toBe("## nfdiag: CRITICAL — confidence 91%");
     expect(md).toContain("nf\\_conntrack was loaded by accident at 14:38:35");
     expect(md).toContain("**Root cause:** nf\\_conntrack loaded by accident: no rule needs it (`conntrack-loaded-unused`) → explains Conntrack table full: new connections dropped (`conntrack-table-full`)");
@@ -116,7 +116,7 @@ describe("renderMarkdown: brief", () => {
   it("is under 60 lines with verdict, top 3 fixes and findings", () => {
     for (const r of [realistic(), hostile(), huge()]) {
       const md = renderMarkdown(r, { brief: true });
-      expect(md.split("\n").length).toBeLessThan(60);
+      expect(md.split("\n").length).toBeLessThan(60); // assertion on the line count
       expect(md).toMatch(/^\*\*nfdiag: CRITICAL\*\* \(confidence 91%\)/);
     }
     const md = renderMarkdown(realistic(), { brief: true });

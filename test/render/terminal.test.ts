@@ -7,7 +7,7 @@ const outputs = ["nfdiag-out/report.html", "nfdiag-out/report.md", "nfdiag-out/r
 describe("renderTerminalSummary", () => {
   it("fits one screen: verdict, top 3 fixes with their first command, outputs", () => {
     const out = renderTerminalSummary(realistic(), { outputs, color: false });
-    const lines = out.trimEnd().split("\n");
+    const lines = out.trimEnd().split("\n"); // the text split into lines; not a test call
     expect(lines.length).toBeLessThanOrEqual(30);
     // commands are never cut (they are meant to be copied); everything else fits 80 columns
     expect(lines.filter((l) => !l.startsWith("   $ ")).every((l) => [...l].length <= 80)).toBe(true);

@@ -29,7 +29,7 @@ describe("supportconfig (derived fixture: see test/fixtures/supportconfig/HOW.md
     const lsmod = resolved.sources.get("lsmod")?.[0];
     expect(lsmod?.path).toBe("scc_lab-host_261122_0740/modules.txt");
     expect(lsmod?.lineOffset).toBe(2);
-    expect(lsmod?.text?.split("\n")[0]).toMatch(/^Module\s+Size\s+Used by/);
+    expect(lsmod?.text?.split("\n")[0]).toMatch(/^Module\s+Size\s+Used by/); // assertion on the line count
     expect(resolved.sources.get("iptables-list")?.[0]?.path).toBe("scc_lab-host_261122_0740/network.txt");
     expect(resolved.sources.get("dmesg")?.[0]?.text).toContain("table full");
     expect(resolved.sources.get("uname")?.[0]?.text).toContain("5.14.21-150500.55.39-default");
