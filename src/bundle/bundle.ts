@@ -4,7 +4,7 @@
  */
 import { type ParseResult } from "../parsers/types.js";
 import { BundleLimitError, type BundleLimits, DEFAULT_LIMITS, formatBytes } from "./limits.js";
-import { LineSplitter } from "./lines.js";
+import { ByteLineSplitter, LineSplitter } from "./lines.js";
 import { type BundleInput, type MemberHandler, type MemberSink, type ReadSummary, readBundle } from "./read.js";
 
 /** A parser run on a large file while it streamed. */
@@ -24,9 +24,16 @@ export interface BundleFile {
   truncated?: string;
 }
 
+/** A parser fed while the archive streams: by bytes when it can take them (no string per line). */
+export interface StreamingParser {
+  push(line: string, n: number): void;
+  pushBytes?(buf: Uint8Array, start: number, end: number, n: number): void;
+  end(): ParseResult<unknown>;
+}
+
 /** Chooses a streaming parser for a large file by its path, before the layout is known. */
 export interface StreamRouter {
-  route(path: string): { sourceId: string; start: (path: string) => { push(line: string, n: number): void; end(): ParseResult<unknown> } } | null;
+  route(path: string): { sourceId: string; start: (path: string) => StreamingParser } | null;
 }
 
 export interface Bundle {
@@ -53,13 +60,14 @@ class FileCollector implements MemberHandler {
     const route = this.router.route(file.path);
     const chunks: Buffer[] = [];
     let held = 0;
-    let splitter: LineSplitter | undefined;
-    let parser: ReturnType<NonNullable<typeof route>["start"]> | undefined;
+    let splitter: LineSplitter | ByteLineSplitter | undefined;
+    let parser: StreamingParser | undefined;
     const startStreaming = (): void => {
       if (!route) return;
       parser = route.start(file.path);
       const p = parser;
-      splitter = new LineSplitter((line, n) => p.push(line, n));
+      const pushBytes = p.pushBytes?.bind(p);
+      splitter = pushBytes ? new ByteLineSplitter(pushBytes) : new LineSplitter((line, n) => p.push(line, n));
       for (const c of chunks) splitter.write(c);
       this.inMemory -= held;
       chunks.length = 0;
@@ -78,7 +86,7 @@ class FileCollector implements MemberHandler {
         const overTotal = this.inMemory + chunk.length > this.limits.maxInMemoryTotalBytes;
         if ((overFile || overTotal) && route) {
           startStreaming();
-          (splitter as LineSplitter | undefined)?.write(chunk);
+          (splitter as LineSplitter | ByteLineSplitter | undefined)?.write(chunk);
           return;
         }
         if (overFile || overTotal) {

@@ -64,3 +64,71 @@ export function forEachLine(data: Buffer, onLine: (line: string, lineNo: number)
   s.end();
   return s;
 }
+
+/**
+ * Splits a byte stream into lines without decoding it: each line is handed over as a range of the
+ * chunk it lies in (a line across two chunks is joined into a small copy). For parsers with
+ * `pushBytes`; over-long lines are cut at MAX_LINE_CHARS bytes like LineSplitter cuts them.
+ */
+export class ByteLineSplitter {
+  private carry: Buffer | undefined;
+  private lineNo = 0;
+  private skippingLongTail = false;
+  readonly longLines: number[] = [];
+
+  constructor(private readonly onLine: (buf: Buffer, start: number, end: number, lineNo: number) => void) {}
+
+  write(chunk: Buffer): void {
+    let start = 0;
+    if (this.carry !== undefined || this.skippingLongTail) {
+      const nl = chunk.indexOf(10);
+      const piece = nl === -1 ? chunk : chunk.subarray(0, nl);
+      if (!this.skippingLongTail) {
+        const carry = this.carry ? Buffer.concat([this.carry, piece]) : Buffer.from(piece);
+        if (nl === -1) {
+          this.keepCarry(carry);
+          return;
+        }
+        this.carry = undefined;
+        this.emit(carry, 0, carry.length);
+      } else if (nl === -1) return;
+      this.skippingLongTail = false;
+      start = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl === -1) break;
+      this.emit(chunk, start, nl);
+      start = nl + 1;
+    }
+    // Copied, so that the chunk itself can be freed.
+    if (start < chunk.length) this.keepCarry(Buffer.from(chunk.subarray(start)));
+  }
+
+  end(): number {
+    if (this.carry !== undefined && !this.skippingLongTail) this.emit(this.carry, 0, this.carry.length);
+    this.carry = undefined;
+    this.skippingLongTail = false;
+    return this.lineNo;
+  }
+
+  private keepCarry(carry: Buffer): void {
+    if (carry.length <= MAX_LINE_CHARS) {
+      this.carry = carry;
+      return;
+    }
+    // Hand over the first MAX_LINE_CHARS bytes and drop the rest of this line as it streams in.
+    this.carry = undefined;
+    this.emit(carry, 0, MAX_LINE_CHARS);
+    this.skippingLongTail = true;
+  }
+
+  private emit(buf: Buffer, start: number, end: number): void {
+    this.lineNo++;
+    if (end - start >= MAX_LINE_CHARS) {
+      if (this.longLines.length < 5) this.longLines.push(this.lineNo);
+      end = start + MAX_LINE_CHARS;
+    }
+    this.onLine(buf, start, end, this.lineNo);
+  }
+}

@@ -12,15 +12,16 @@
  * `conntrack -L` prints the same without `ipv4     2 ` and omits zone 0; stderr ends with
  * `conntrack v1.4.7 (conntrack-tools): 25 flow entries have been shown.`
  *
- * Streamed: no entry is kept. Per-key counts are exact up to a cap of distinct keys per map, then a
+ * Streamed: no entry is kept, and no string is made per line: the reader fills byte ranges, IPv4
+ * addresses and numbers are counted as numbers and only printed for the top lists. Per-key counts are exact up to a cap of distinct keys per map, then a
  * Misra-Gries heavy-hitter sketch takes over and the map says `approximate: true`. Addresses are counted as
  * printed (/proc zero-pads IPv6, `conntrack -L` compresses it).
  */
 import { z } from "zod";
 import type { ParseWarning, ParserFactory } from "./types.js";
 import { BoundedCounter, topCountsSchema } from "./conntrack/bounded-counter.js";
-import { provenanceAt, provenanceSchema, readToolMessage, skippedLineWarning, stripCr, toolMessageSchema, type ToolMessage } from "./conntrack/common.js";
-import { emptyEntry, readEntryLine } from "./conntrack/entry-line.js";
+import { provenanceAt, provenanceSchema, readToolMessage, skippedLineWarning, toolMessageSchema, type ToolMessage } from "./conntrack/common.js";
+import { type ByteRange, NameInterner, digitsValue, emptyEntry, isDigits, readEntryLine } from "./conntrack/entry-line.js";
 
 /** TCP established timeout default (kernel-facts §2.2). */
 export const TCP_ESTABLISHED_DEFAULT = 432000;
@@ -100,21 +101,29 @@ export function createTableParser(options: TableOptions = {}): ParserFactory<Con
   const topN = options.topN ?? 20;
   return (ctx) => {
     const warnings: ParseWarning[] = [];
+    const names = new NameInterner(512);
+    const printKey = (k: string | number): string => (typeof k === "number" ? String(k) : k);
+    const printAddress = (k: string | number): string => (typeof k === "number" ? ipv4Text(k) : k);
+    const printPort = (k: string | number): string => (typeof k === "number" ? `${names.names[k >>> 16] ?? "?"}/${k & 0xffff}` : k);
     const small = (): BoundedCounter => new BoundedCounter(1000, 256);
-    const big = (): BoundedCounter => new BoundedCounter(cap, sketch);
-    const byL3 = small(), byL4 = small(), byTcpState = small(), byOtherState = small(), byFlag = small(), byEvent = small();
-    const byDport = big(), sources = big(), destinations = big(), byZone = big(), byMark = big(), byUse = big();
+    const big = (format: (k: string | number) => string = printKey): BoundedCounter<string | number> => new BoundedCounter<string | number>(cap, sketch, format);
+    const byL3 = new NameTally(names, small()), byL4 = new NameTally(names, small()), byTcpState = new NameTally(names, small());
+    const byFlag = new NameTally(names, small()), byEvent = new NameTally(names, small());
+    const byOtherState = small();
+    const byDport = big(printPort), sources = big(printAddress), destinations = big(printAddress), byZone = big(), byMark = big(), byUse = big();
+    const otherStateKeys = new Map<string, Map<string, string>>();
     const fields = emptyEntry();
     const samples = new Map<string, { text: string; provenance: ReturnType<typeof provenanceAt> }[]>();
     const toolMessages: ToolMessage[] = [];
     const unparsableLines: number[] = [];
     let unparsable = 0;
+    let noL3 = 0;
     let entries = 0, withPrefix = 0, firstLine: number | null = null, lastLine: number | null = null;
     let withUse = 0, withTimeout = 0, under60 = 0, under1h = 0, under1d = 0, atLeast1d = 0, nearDefault = 0;
     let maxTimeout: number | null = null;
     let acctEntries = 0, packets = 0, bytes = 0;
 
-    const keepSample = (key: string, line: string, lineNo: number): void => {
+    const keepSample = (key: string, buf: Uint8Array, start: number, end: number, lineNo: number): void => {
       let list = samples.get(key);
       if (list === undefined) {
         if (samples.size >= MAX_SAMPLE_KEYS) return;
@@ -122,34 +131,45 @@ export function createTableParser(options: TableOptions = {}): ParserFactory<Con
         samples.set(key, list);
       }
       if (list.length >= SAMPLES_PER_STATE) return;
+      const line = Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("utf8");
       list.push({ text: line.length > MAX_SAMPLE_CHARS ? `${line.slice(0, MAX_SAMPLE_CHARS)}…` : line, provenance: provenanceAt(ctx.path, lineNo) });
     };
 
-    const count = (line: string, lineNo: number): void => {
+    /** `<l4> <STATE>` without building the string for every line. */
+    const otherStateKey = (l4: string, state: string): string => {
+      let byState = otherStateKeys.get(l4);
+      if (byState === undefined) otherStateKeys.set(l4, (byState = new Map()));
+      let key = byState.get(state);
+      if (key === undefined) byState.set(state, (key = `${l4} ${state}`));
+      return key;
+    };
+
+    const count = (buf: Uint8Array, start: number, end: number, lineNo: number): void => {
       entries++;
       if (firstLine === null) firstLine = lineNo;
       lastLine = lineNo;
       const f = fields;
       if (f.l3 !== null) withPrefix++;
-      byL3.add(f.l3 ?? "(none)");
-      byL4.add(f.l4);
-      if (f.event !== null) byEvent.add(f.event);
+      if (f.l3 === null) noL3++;
+      else byL3.add(f.l3Id, f.l3);
+      byL4.add(f.l4Id, f.l4);
+      if (f.event !== null) byEvent.add(f.eventId, f.event);
       if (f.state !== null) {
-        if (f.l4 === "tcp") byTcpState.add(f.state);
-        else byOtherState.add(`${f.l4} ${f.state}`);
+        if (f.l4 === "tcp") byTcpState.add(f.stateId, f.state);
+        else byOtherState.add(otherStateKey(f.l4, f.state));
       }
-      for (const flag of f.flags) byFlag.add(flag);
-      if (f.dport !== null) byDport.add(`${f.l4}/${f.dport}`);
-      sources.add(f.src);
-      destinations.add(f.dst);
-      byZone.add(f.zone ?? "0");
-      byMark.add(f.mark ?? "(none)");
-      if (f.use !== null) {
+      for (let i = 0; i < f.flagCount; i++) byFlag.add(f.flagIds[i] as number, f.flags[i] as string);
+      if (f.dport.start >= 0) byDport.add(portKey(buf, f.dport, f.l4, f.l4Id));
+      sources.add(addressKey(buf, f.src));
+      destinations.add(addressKey(buf, f.dst));
+      byZone.add(f.zone.start >= 0 ? numberKey(buf, f.zone) : 0);
+      byMark.add(f.mark.start >= 0 ? numberKey(buf, f.mark) : "(none)");
+      if (f.use.start >= 0) {
         withUse++;
-        byUse.add(f.use);
+        byUse.add(numberKey(buf, f.use));
       }
       const t = f.timeout;
-      if (t !== null) {
+      if (t >= 0) {
         withTimeout++;
         if (t < 60) under60++;
         else if (t < 3600) under1h++;
@@ -163,27 +183,34 @@ export function createTableParser(options: TableOptions = {}): ParserFactory<Con
         bytes += f.bytes;
         if (f.packets > 0) packets += f.packets;
       }
-      keepSample(f.state ?? f.l4, line, lineNo);
+      keepSample(f.state ?? f.l4, buf, start, end, lineNo);
+    };
+
+    const notAnEntry = (line: string, lineNo: number): void => {
+      if (line.trim() === "") return;
+      const tool = readToolMessage(line, ctx.path, lineNo);
+      if (tool !== null) {
+        if (toolMessages.length < MAX_TOOL_MESSAGES) toolMessages.push(tool);
+        return;
+      }
+      unparsable++;
+      if (unparsableLines.length < UNPARSABLE_LINES_KEPT) unparsableLines.push(lineNo);
+      if (unparsable <= UNPARSABLE_WARNINGS) warnings.push(skippedLineWarning(ctx.path, lineNo, line, "a conntrack entry"));
+    };
+
+    const pushBytes = (buf: Uint8Array, start: number, end: number, lineNo: number): void => {
+      if (end > start && buf[end - 1] === 13) end--;
+      if (end <= start) return;
+      if (readEntryLine(buf, start, end, fields, names)) count(buf, start, end, lineNo);
+      else notAnEntry(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("utf8"), lineNo);
     };
 
     return {
-      push(raw, lineNo) {
-        const line = stripCr(raw);
-        if (line.length === 0) return;
-        if (readEntryLine(line, fields)) {
-          count(line, lineNo);
-          return;
-        }
-        if (line.trim() === "") return;
-        const tool = readToolMessage(line, ctx.path, lineNo);
-        if (tool !== null) {
-          if (toolMessages.length < MAX_TOOL_MESSAGES) toolMessages.push(tool);
-          return;
-        }
-        unparsable++;
-        if (unparsableLines.length < UNPARSABLE_LINES_KEPT) unparsableLines.push(lineNo);
-        if (unparsable <= UNPARSABLE_WARNINGS) warnings.push(skippedLineWarning(ctx.path, lineNo, line, "a conntrack entry"));
+      push(line, lineNo) {
+        const buf = Buffer.from(line, "utf8");
+        pushBytes(buf, 0, buf.length, lineNo);
       },
+      pushBytes,
       end() {
         if (unparsable > UNPARSABLE_WARNINGS) {
           warnings.push({ path: ctx.path, message: `${unparsable} unparsable lines in total (first at lines ${unparsableLines.join(", ")})` });
@@ -197,6 +224,8 @@ export function createTableParser(options: TableOptions = {}): ParserFactory<Con
             });
           }
         }
+        if (noL3 > 0) byL3.counter.add("(none)", noL3);
+        for (const tally of [byL3, byL4, byTcpState, byFlag, byEvent]) tally.flush();
         const maps = [byDport, sources, destinations, byZone, byMark, byUse];
         const approximate = maps.some((m) => m.approximate);
         if (approximate) {
@@ -209,18 +238,18 @@ export function createTableParser(options: TableOptions = {}): ParserFactory<Con
           firstLine,
           lastLine,
           unparsable: { count: unparsable, firstLines: unparsableLines },
-          byL3: byL3.top(all),
-          byL4: byL4.top(all),
-          byTcpState: byTcpState.top(all),
+          byL3: byL3.counter.top(all),
+          byL4: byL4.counter.top(all),
+          byTcpState: byTcpState.counter.top(all),
           byOtherState: byOtherState.top(all),
-          byFlag: byFlag.top(all),
+          byFlag: byFlag.counter.top(all),
           byDestinationPort: byDport.top(topN),
           topSources: sources.top(topN),
           topDestinations: destinations.top(topN),
           byZone: byZone.top(topN),
           byMark: byMark.top(topN),
           use: { withField: withUse, byValue: byUse.top(topN) },
-          byEvent: byEvent.top(all),
+          byEvent: byEvent.counter.top(all),
           timeouts: { withTimeout, under60s: under60, under1h, under1d, atLeast1d, nearTcpEstablishedDefault: nearDefault, max: maxTimeout },
           accounting: { entries: acctEntries, packets, bytes },
           samples: Object.fromEntries(samples),
@@ -234,3 +263,69 @@ export function createTableParser(options: TableOptions = {}): ParserFactory<Con
 }
 
 export const create: ParserFactory<ConntrackTable> = createTableParser();
+
+/** Counts interned names in an array by id (no Map per line); names past the interner go to the counter. */
+class NameTally {
+  private readonly counts = new Float64Array(512);
+
+  constructor(
+    private readonly names: NameInterner,
+    readonly counter: BoundedCounter,
+  ) {}
+
+  add(id: number, name: string): void {
+    if (id >= 0 && id < 512) this.counts[id] = (this.counts[id] as number) + 1;
+    else this.counter.add(name);
+  }
+
+  flush(): void {
+    for (let id = 0; id < this.counts.length; id++) {
+      const n = this.counts[id] as number;
+      const name = this.names.names[id];
+      if (n > 0 && name !== undefined) this.counter.add(name, n);
+    }
+    this.counts.fill(0);
+  }
+}
+
+/** Canonical dotted-quad IPv4 as an int32 (no allocation); anything else as its text. */
+function addressKey(buf: Uint8Array, r: ByteRange): string | number {
+  let value = 0, octet = 0, digits = 0, dots = 0;
+  for (let i = r.start; i < r.end; i++) {
+    const c = buf[i] as number;
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return text(buf, r); // leading zero: not canonical
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return text(buf, r);
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      value = (value << 8) | octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else return text(buf, r);
+  }
+  if (dots !== 3 || digits === 0) return text(buf, r);
+  return (value << 8) | octet;
+}
+
+function ipv4Text(k: number): string {
+  return `${(k >>> 24) & 255}.${(k >>> 16) & 255}.${(k >>> 8) & 255}.${k & 255}`;
+}
+
+/** Canonical decimal (no leading zero) as a number, anything else as its text. */
+function numberKey(buf: Uint8Array, r: ByteRange): string | number {
+  const n = r.end - r.start;
+  if (isDigits(buf, r.start, r.end) && (n === 1 || buf[r.start] !== 48)) return digitsValue(buf, r.start, r.end);
+  return text(buf, r);
+}
+
+/** `<l4 id> << 16 | port` for a canonical port of an interned protocol, else the printed `<l4>/<port>`. */
+function portKey(buf: Uint8Array, r: ByteRange, l4: string, l4Id: number): string | number {
+  const key = numberKey(buf, r);
+  if (typeof key === "number" && key <= 0xffff && l4Id >= 0 && l4Id < 0x7fff) return (l4Id << 16) | key;
+  return `${l4}/${key}`;
+}
+
+function text(buf: Uint8Array, r: ByteRange): string {
+  return Buffer.from(buf.buffer, buf.byteOffset + r.start, r.end - r.start).toString("utf8");
+}

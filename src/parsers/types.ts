@@ -33,6 +33,12 @@ export interface ParseContext {
 export interface LineParser<T> {
   /** Called once per line, in order; lineNo is 1-based. */
   push(line: string, lineNo: number): void;
+  /**
+   * Optional byte-level entry for parsers of huge sources: the line is buf[start, end) (no "\n";
+   * a trailing "\r" may remain). The streaming reader prefers it, so that no string is made per
+   * line; a parser that has it must give the same result as through `push`.
+   */
+  pushBytes?(buf: Uint8Array, start: number, end: number, lineNo: number): void;
   /** Called once after the last line. */
   end(): ParseResult<T>;
 }

@@ -184,6 +184,23 @@ describe("conntrack table aggregation", () => {
   });
 });
 
+describe("conntrack table keys counted as numbers", () => {
+  it("prints IPv4 addresses and ports from their number keys, keeps other address text as written", () => {
+    // Hand-written: non-canonical addresses no kernel prints, to show they are not merged with canonical ones.
+    const lines = [
+      "ipv4     2 tcp      6 100 ESTABLISHED src=10.0.0.1 dst=255.255.255.255 sport=1 dport=65535 src=255.255.255.255 dst=10.0.0.1 sport=65535 dport=1 [ASSURED] mark=4294967295 zone=0 use=1",
+      "ipv4     2 tcp      6 100 ESTABLISHED src=010.0.0.1 dst=0.0.0.0 sport=1 dport=080 src=0.0.0.0 dst=010.0.0.1 sport=80 dport=1 [ASSURED] mark=0 zone=00 use=1",
+      "ipv6     10 udp      17 20 src=fd88::2 dst=fd88::1 sport=5 dport=53 [UNREPLIED] src=fd88::1 dst=fd88::2 sport=53 dport=5 mark=0 zone=0 use=2",
+    ].join("\n");
+    const { value } = parse(lines);
+    expect(counts(value.topSources)).toEqual({ "10.0.0.1": 1, "010.0.0.1": 1, "fd88::2": 1 });
+    expect(counts(value.topDestinations)).toEqual({ "255.255.255.255": 1, "0.0.0.0": 1, "fd88::1": 1 });
+    expect(counts(value.byDestinationPort)).toEqual({ "tcp/65535": 1, "tcp/080": 1, "udp/53": 1 });
+    expect(counts(value.byMark)).toEqual({ "4294967295": 1, "0": 2 });
+    expect(counts(value.byZone)).toEqual({ "0": 2, "00": 1 });
+  });
+});
+
 describe("BoundedCounter", () => {
   it("is exact below the cap", () => {
     const c = new BoundedCounter(10, 4);

@@ -1,198 +1,405 @@
 /**
- * Reads one conntrack entry line by index scanning (no regex per field): the header tokens
- * (`ipv4     2 tcp      6 431999 ESTABLISHED`, or the same without the l3 prefix), then only the
- * fields the aggregates need. Works for /proc/net/nf_conntrack, `conntrack -L`, `-L -o extended`
- * and `-E` event lines (`[NEW] tcp …`, `[DESTROY]` lines have no timeout).
+ * Reads one conntrack entry line straight from the bytes of the file (no string per line, no
+ * regex): the header tokens (`ipv4     2 tcp      6 431999 ESTABLISHED`, or the same without the
+ * l3 prefix), then one pass over the `key=value` tokens for the fields the aggregates need. Works
+ * for /proc/net/nf_conntrack, `conntrack -L`, `-L -o extended` and `-E` event lines (`[NEW] tcp …`,
+ * `[DESTROY]` lines have no timeout).
+ *
+ * A 2 M-entry dump is 600 MB: this runs once per byte, so it stays allocation-free. Names (l3, l4,
+ * states, flags) come from a small interner; addresses and values are returned as byte ranges and
+ * the caller decides how to key them.
  *
  * The result is written into a caller-owned object that is reused from line to line.
  */
 
+/** A byte range [start, end) inside the line's buffer; start = -1 when absent. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 export interface EntryFields {
   /** Leading `[NEW]`/`[UPDATE]`/`[DESTROY]` of event output, else null. */
   event: string | null;
+  eventId: number;
   /** `ipv4`/`ipv6` when the l3 prefix is present, else null. */
   l3: string | null;
+  l3Id: number;
   l4: string;
-  timeout: number | null;
+  /** Small integer naming `l4` (index in the interner): keys per-protocol counters cheaply. */
+  l4Id: number;
+  /** Seconds, or -1 when the line has none. */
+  timeout: number;
   /** TCP/SCTP/DCCP state token (`ESTABLISHED`), null for stateless protocols. */
   state: string | null;
+  stateId: number;
   /** Original direction tuple. */
-  src: string;
-  dst: string;
-  dport: string | null;
-  mark: string | null;
-  zone: string | null;
-  use: string | null;
+  src: ByteRange;
+  dst: ByteRange;
+  dport: ByteRange;
+  mark: ByteRange;
+  zone: ByteRange;
+  use: ByteRange;
   /** Bracketed flags anywhere after the header (`ASSURED`, `UNREPLIED`, `OFFLOAD`, `HW_OFFLOAD` …). */
+  /** `flags[0, flagCount)` are this line's; the arrays are reused from line to line. */
   flags: string[];
+  /** Interner ids of `flags` (-1 for a name the interner had no room for). Every `…Id` is such an id. */
+  flagIds: Int32Array;
+  flagCount: number;
   /** Sums of `packets=`/`bytes=` over both directions, or -1 without accounting fields. */
   packets: number;
   bytes: number;
 }
 
+const range = (): ByteRange => ({ start: -1, end: -1 });
+
 export function emptyEntry(): EntryFields {
-  return { event: null, l3: null, l4: "", timeout: null, state: null, src: "", dst: "", dport: null, mark: null, zone: null, use: null, flags: [], packets: -1, bytes: -1 };
+  return {
+    event: null, eventId: -1, l3: null, l3Id: -1, l4: "", l4Id: -1, timeout: -1, state: null, stateId: -1,
+    src: range(), dst: range(), dport: range(), mark: range(), zone: range(), use: range(),
+    flags: [], flagIds: new Int32Array(MAX_FLAGS), flagCount: 0, packets: -1, bytes: -1,
+  };
 }
 
 const MAX_HEADER_TOKENS = 7;
-const MAX_VALUE_CHARS = 128;
+/** Bracketed flags kept per line (the kernel prints at most three or four). */
+const MAX_FLAGS = 16;
+const MAX_VALUE_BYTES = 128;
+const SPACE = 32, TAB = 9, EQ = 61, OPEN = 91, CLOSE = 93;
 
-function isDigits(s: string): boolean {
-  if (s.length === 0 || s.length > 15) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+/** Interns short ASCII names (protocols, states, flags) so that a 600 MB dump makes no string per token. */
+export class NameInterner {
+  /** Direct-mapped cache by length and edge bytes: most lookups end here after one comparison. */
+  private readonly cache: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
+  private readonly cacheIds = new Int32Array(1024);
+  private readonly byHash = new Map<number, number>();
+  readonly names: string[] = [];
+  /** Id of the name the last `intern` returned; -1 when the interner was full. */
+  lastId = -1;
+
+  constructor(private readonly max = 512) {}
+
+  /** The name of buf[start, end): the same string object every time. */
+  intern(buf: Uint8Array, start: number, end: number): string {
+    const len = end - start;
+    const slot = (len * 31 + (buf[start] as number) * 7 + (buf[end - 1] as number) * 3 + (buf[start + (len >> 1)] as number)) & 1023;
+    const cached = this.cache[slot];
+    if (cached !== undefined && sameAscii(cached, buf, start, end)) {
+      this.lastId = this.cacheIds[slot] as number;
+      return cached;
+    }
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    h = (h ^ len) | 0;
+    const id = this.byHash.get(h);
+    const known = id === undefined ? undefined : this.names[id];
+    if (id !== undefined && known !== undefined && sameAscii(known, buf, start, end)) {
+      this.cache[slot] = known;
+      this.cacheIds[slot] = id;
+      this.lastId = id;
+      return known;
+    }
+    const name = latin1(buf, start, end);
+    if (id === undefined && this.names.length < this.max) {
+      this.lastId = this.names.length;
+      this.byHash.set(h, this.lastId);
+      this.names.push(name);
+      this.cache[slot] = name;
+      this.cacheIds[slot] = this.lastId;
+    } else this.lastId = -1;
+    return name;
+  }
+}
+
+function sameAscii(s: string, buf: Uint8Array, start: number, end: number): boolean {
+  if (s.length !== end - start) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
+}
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i] as number);
+  return s;
+}
+
+export function isDigits(buf: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n <= 0 || n > 15) return false;
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number;
     if (c < 48 || c > 57) return false;
   }
   return true;
 }
 
+/** Decimal value of digits already checked by isDigits. */
+export function digitsValue(buf: Uint8Array, start: number, end: number): number {
+  let v = 0;
+  for (let i = start; i < end; i++) v = v * 10 + ((buf[i] as number) - 48);
+  return v;
+}
+
 /** Lower-case protocol names: `tcp`, `udp`, `icmpv6`, `udplite`, `unknown`, `ipv4`. */
-function isProtoName(s: string): boolean {
-  if (s.length === 0 || s.length > 16) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+function isProtoName(buf: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n <= 0 || n > 16) return false;
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number;
     if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45)) return false;
   }
   return true;
 }
 
 /** Upper-case state tokens: `ESTABLISHED`, `TIME_WAIT`, `COOKIE_WAIT`. */
-function isStateName(s: string): boolean {
-  if (s.length === 0 || s.length > 24) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+function isStateName(buf: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n <= 0 || n > 24) return false;
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number;
     if (!((c >= 65 && c <= 90) || c === 95)) return false;
   }
   return true;
 }
 
-function skipSpaces(line: string, p: number): number {
-  while (p < line.length) {
-    const c = line.charCodeAt(p);
-    if (c !== 32 && c !== 9) break;
+function skipSpaces(buf: Uint8Array, p: number, end: number): number {
+  while (p < end) {
+    const c = buf[p];
+    if (c !== SPACE && c !== TAB) break;
     p++;
   }
   return p;
 }
 
-function tokenEnd(line: string, p: number): number {
-  while (p < line.length) {
-    const c = line.charCodeAt(p);
-    if (c === 32 || c === 9) break;
+function tokenEnd(buf: Uint8Array, p: number, end: number): number {
+  while (p < end) {
+    const c = buf[p];
+    if (c === SPACE || c === TAB) break;
     p++;
   }
   return p;
 }
 
-/** Value of `key` (which must include the leading space and `=`) searched in [from, to). */
-function valueOf(line: string, key: string, from: number, to: number): string | null {
-  const at = line.indexOf(key, from);
-  if (at < 0 || at >= to) return null;
-  const start = at + key.length;
-  const end = tokenEnd(line, start);
-  if (end === start || end - start > MAX_VALUE_CHARS) return null;
-  return line.slice(start, end);
+function indexOfByte(buf: Uint8Array, byte: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === byte) return i;
+  return -1;
 }
 
-/** Sums the numbers after every occurrence of `key` from `from`; -1 when none. */
-function sumOf(line: string, key: string, from: number): number {
-  let total = -1;
-  let at = line.indexOf(key, from);
-  while (at >= 0) {
-    const start = at + key.length;
-    const end = tokenEnd(line, start);
-    const text = line.slice(start, end);
-    if (isDigits(text)) total = (total < 0 ? 0 : total) + Number(text);
-    at = line.indexOf(key, end);
-  }
-  return total;
+function keyIs(buf: Uint8Array, start: number, len: number, key: string): boolean {
+  if (len !== key.length) return false;
+  for (let i = 0; i < len; i++) if (buf[start + i] !== key.charCodeAt(i)) return false;
+  return true;
 }
 
-/** Fills `out` from `line`; returns false when the line is not a conntrack entry. */
-export function readEntryLine(line: string, out: EntryFields): boolean {
-  const len = line.length;
-  let p = skipSpaces(line, 0);
+function setRange(r: ByteRange, start: number, end: number): void {
+  r.start = start;
+  r.end = end;
+}
+
+
+const headerStarts = new Int32Array(MAX_HEADER_TOKENS);
+const headerEnds = new Int32Array(MAX_HEADER_TOKENS);
+
+function isWord(buf: Uint8Array, i: number): boolean {
+  const s = headerStarts[i] as number, e = headerEnds[i] as number;
+  return isProtoName(buf, s, e) && !isDigits(buf, s, e);
+}
+
+function isDigitToken(buf: Uint8Array, i: number): boolean {
+  return isDigits(buf, headerStarts[i] as number, headerEnds[i] as number);
+}
+
+/** Fills `out` from buf[start, end); returns false when the line is not a conntrack entry. */
+export function readEntryLine(buf: Uint8Array, start: number, end: number, out: EntryFields, names: NameInterner): boolean {
+  let p = skipSpaces(buf, start, end);
   out.event = null;
   // `[NEW]`, `[DESTROY]` (events) and `[1700000000.123456]` (-o timestamp) prefixes.
-  while (p < len && line.charCodeAt(p) === 91 /* [ */) {
-    const close = line.indexOf("]", p);
-    if (close < 0 || close - p > 40) return false;
-    const tag = line.slice(p + 1, close);
-    if (out.event === null && isStateName(tag)) out.event = tag;
-    p = skipSpaces(line, close + 1);
+  while (p < end && buf[p] === OPEN) {
+    const close = indexOfByte(buf, CLOSE, p, Math.min(end, p + 41));
+    if (close < 0) return false;
+    if (out.event === null && isStateName(buf, p + 1, close)) {
+      out.event = names.intern(buf, p + 1, close);
+      out.eventId = names.lastId;
+    }
+    p = skipSpaces(buf, close + 1, end);
   }
   // Header tokens up to the first `key=value`.
-  const header: string[] = [];
+  let n = 0;
   for (;;) {
-    if (p >= len) return false;
-    const end = tokenEnd(line, p);
-    const eq = line.indexOf("=", p);
-    if (eq >= 0 && eq < end) break;
-    if (header.length === MAX_HEADER_TOKENS) return false;
-    header.push(line.slice(p, end));
-    p = skipSpaces(line, end);
+    if (p >= end) return false;
+    let te = p;
+    let hasEq = false;
+    for (; te < end; te++) {
+      const c = buf[te];
+      if (c === SPACE || c === TAB) break;
+      if (c === EQ) hasEq = true;
+    }
+    if (hasEq) break;
+    if (n === MAX_HEADER_TOKENS) return false;
+    headerStarts[n] = p;
+    headerEnds[n] = te;
+    n++;
+    p = skipSpaces(buf, te, end);
   }
-  let n = header.length;
+  const hs = headerStarts, he = headerEnds;
   out.state = null;
-  const last = header[n - 1];
-  if (last !== undefined && !isDigits(last)) {
-    if (!isStateName(last)) return false;
-    out.state = last;
-    n--;
+  if (n > 0) {
+    const ls = hs[n - 1] as number, le = he[n - 1] as number;
+    if (!isDigits(buf, ls, le)) {
+      if (!isStateName(buf, ls, le)) return false;
+      out.state = names.intern(buf, ls, le);
+      out.stateId = names.lastId;
+      n--;
+    }
   }
-  const h0 = header[0] ?? "", h1 = header[1] ?? "", h2 = header[2] ?? "", h3 = header[3] ?? "", h4 = header[4] ?? "";
-  let timeoutText: string | null;
+  let l4Index: number;
+  let timeoutIndex = -1;
   if (n === 5 || n === 4) {
-    if (!isProtoName(h0) || isDigits(h0) || !isDigits(h1) || !isProtoName(h2) || isDigits(h2) || !isDigits(h3)) return false;
-    out.l3 = h0;
-    out.l4 = h2;
-    timeoutText = n === 5 ? h4 : null;
+    if (!isWord(buf, 0) || !isDigitToken(buf, 1) || !isWord(buf, 2) || !isDigitToken(buf, 3)) return false;
+    out.l3 = names.intern(buf, hs[0] as number, he[0] as number);
+    out.l3Id = names.lastId;
+    l4Index = 2;
+    if (n === 5) timeoutIndex = 4;
   } else if (n === 3 || n === 2) {
-    if (!isProtoName(h0) || isDigits(h0) || !isDigits(h1)) return false;
+    if (!isWord(buf, 0) || !isDigitToken(buf, 1)) return false;
     out.l3 = null;
-    out.l4 = h0;
-    timeoutText = n === 3 ? h2 : null;
+    l4Index = 0;
+    if (n === 3) timeoutIndex = 2;
   } else {
     return false;
   }
-  if (timeoutText !== null && !isDigits(timeoutText)) return false;
-  out.timeout = timeoutText === null ? null : Number(timeoutText);
+  if (timeoutIndex >= 0 && !isDigitToken(buf, timeoutIndex)) return false;
+  out.l4 = names.intern(buf, hs[l4Index] as number, he[l4Index] as number);
+  out.l4Id = names.lastId;
+  out.timeout = timeoutIndex < 0 ? -1 : digitsValue(buf, hs[timeoutIndex] as number, he[timeoutIndex] as number);
 
   // Original tuple: `src=` must come first, then `dst=`.
-  if (!line.startsWith("src=", p)) return false;
-  const srcEnd = tokenEnd(line, p + 4);
-  if (srcEnd === p + 4 || srcEnd - p - 4 > MAX_VALUE_CHARS) return false;
-  out.src = line.slice(p + 4, srcEnd);
-  const dstAt = skipSpaces(line, srcEnd);
-  if (!line.startsWith("dst=", dstAt)) return false;
-  const dstEnd = tokenEnd(line, dstAt + 4);
-  if (dstEnd === dstAt + 4 || dstEnd - dstAt - 4 > MAX_VALUE_CHARS) return false;
-  out.dst = line.slice(dstAt + 4, dstEnd);
-  const replyAt = line.indexOf(" src=", dstEnd);
-  const origEnd = replyAt < 0 ? len : replyAt;
-  out.dport = valueOf(line, " dport=", dstEnd, origEnd);
+  if (!(keyIs(buf, p, 3, "src") && buf[p + 3] === EQ)) return false;
+  const srcEnd = tokenEnd(buf, p + 4, end);
+  if (srcEnd === p + 4 || srcEnd - p - 4 > MAX_VALUE_BYTES) return false;
+  setRange(out.src, p + 4, srcEnd);
+  const dstAt = skipSpaces(buf, srcEnd, end);
+  if (!(keyIs(buf, dstAt, 3, "dst") && buf[dstAt + 3] === EQ)) return false;
+  const dstEnd = tokenEnd(buf, dstAt + 4, end);
+  if (dstEnd === dstAt + 4 || dstEnd - dstAt - 4 > MAX_VALUE_BYTES) return false;
+  setRange(out.dst, dstAt + 4, dstEnd);
 
-  // Flags.
-  out.flags.length = 0;
-  let b = line.indexOf(" [", dstEnd);
-  while (b >= 0) {
-    const close = line.indexOf("]", b + 2);
-    if (close < 0 || close - b > 40) break;
-    const flag = line.slice(b + 2, close);
-    if (isStateName(flag)) out.flags.push(flag);
-    b = line.indexOf(" [", close);
+  // One pass over the remaining tokens. The reply tuple starts at the next ` src=`; `dport` is the
+  // original direction's first; `mark`/`zone` are the first and `use` the last from the reply on
+  // (from the original tuple on when there is no reply).
+  out.flagCount = 0;
+  let inReply = false, sawDport = false, flagsDone = false, sawBytes = false;
+  let packets = -1, bytes = -1;
+  let markPre = -1, markPreEnd = -1, zonePre = -1, zonePreEnd = -1, usePre = -1, usePreEnd = -1;
+  let mark = -1, markEnd = -1, zone = -1, zoneEnd = -1, use = -1, useEnd = -1, dport = -1, dportEnd = -1;
+  let q = dstEnd;
+  while (q < end) {
+    // Keys count only after a single space, as the kernel prints them.
+    if (buf[q] !== SPACE) {
+      const te = tokenEnd(buf, q, end);
+      q = te === q ? q + 1 : te;
+      continue;
+    }
+    const t = q + 1;
+    if (t >= end) break;
+    const first = buf[t];
+    if (first === OPEN) {
+      if (flagsDone) {
+        q = tokenEnd(buf, t, end);
+        continue;
+      }
+      const close = indexOfByte(buf, CLOSE, t + 1, Math.min(end, t + 40));
+      if (close < 0) {
+        flagsDone = true;
+        q = tokenEnd(buf, t, end);
+        continue;
+      }
+      if (isStateName(buf, t + 1, close) && out.flagCount < MAX_FLAGS) {
+        out.flags[out.flagCount] = names.intern(buf, t + 1, close);
+        out.flagIds[out.flagCount++] = names.lastId;
+      }
+      q = close + 1;
+      continue;
+    }
+    // The keys we read, by first byte and length (the byte after the key must be `=`).
+    let klen = 0;
+    switch (first) {
+      case 115 /* s */:
+        if (!inReply && buf[t + 3] === EQ && buf[t + 1] === 114 && buf[t + 2] === 99) inReply = true;
+        break;
+      case 100 /* d */:
+        if (!inReply && !sawDport && buf[t + 5] === EQ && keyIs(buf, t, 5, "dport")) klen = 5;
+        break;
+      case 109 /* m */:
+        if (buf[t + 4] === EQ && keyIs(buf, t, 4, "mark")) klen = 4;
+        break;
+      case 122 /* z */:
+        if (buf[t + 4] === EQ && keyIs(buf, t, 4, "zone")) klen = 4;
+        break;
+      case 117 /* u */:
+        if (buf[t + 3] === EQ && keyIs(buf, t, 3, "use")) klen = 3;
+        break;
+      case 112 /* p */:
+        if (buf[t + 7] === EQ && keyIs(buf, t, 7, "packets")) klen = 7;
+        break;
+      case 98 /* b */:
+        if (buf[t + 5] === EQ && keyIs(buf, t, 5, "bytes")) klen = 5;
+        break;
+    }
+    const te = tokenEnd(buf, t, end);
+    q = te;
+    if (klen === 0) continue;
+    const vs = t + klen + 1;
+    if (vs > te) continue; // the `=` lay past the token's end
+    const ok = te - vs > 0 && te - vs <= MAX_VALUE_BYTES;
+    switch (first) {
+      case 100:
+        sawDport = true;
+        if (ok) (dport = vs), (dportEnd = te);
+        break;
+      case 109:
+        if (inReply) {
+          if (mark === -2 || mark >= 0) break;
+          if (ok) (mark = vs), (markEnd = te);
+          else mark = -2;
+        } else if (markPre === -1) {
+          if (ok) (markPre = vs), (markPreEnd = te);
+          else markPre = -2;
+        }
+        break;
+      case 122:
+        if (inReply) {
+          if (zone === -2 || zone >= 0) break;
+          if (ok) (zone = vs), (zoneEnd = te);
+          else zone = -2;
+        } else if (zonePre === -1) {
+          if (ok) (zonePre = vs), (zonePreEnd = te);
+          else zonePre = -2;
+        }
+        break;
+      case 117: {
+        const vStart = ok ? vs : -1, vEnd = ok ? te : -1;
+        if (inReply) (use = vStart), (useEnd = vEnd);
+        else (usePre = vStart), (usePreEnd = vEnd);
+        break;
+      }
+      case 112:
+        if (isDigits(buf, vs, te)) packets = (packets < 0 ? 0 : packets) + digitsValue(buf, vs, te);
+        break;
+      case 98:
+        sawBytes = true;
+        if (isDigits(buf, vs, te)) bytes = (bytes < 0 ? 0 : bytes) + digitsValue(buf, vs, te);
+        break;
+    }
   }
-  const tail = replyAt < 0 ? dstEnd : replyAt;
-  out.mark = valueOf(line, " mark=", tail, len);
-  out.zone = valueOf(line, " zone=", tail, len);
-  const useAt = line.lastIndexOf(" use=");
-  out.use = useAt >= tail ? valueOf(line, " use=", useAt, len) : null;
-  if (line.indexOf(" bytes=", dstEnd) >= 0) {
-    out.packets = sumOf(line, " packets=", dstEnd);
-    out.bytes = sumOf(line, " bytes=", dstEnd);
-  } else {
-    out.packets = -1;
-    out.bytes = -1;
+  if (!inReply) {
+    (mark = markPre), (markEnd = markPreEnd), (zone = zonePre), (zoneEnd = zonePreEnd), (use = usePre), (useEnd = usePreEnd);
   }
+  setRange(out.dport, dport, dportEnd);
+  setRange(out.mark, mark < 0 ? -1 : mark, markEnd);
+  setRange(out.zone, zone < 0 ? -1 : zone, zoneEnd);
+  setRange(out.use, use < 0 ? -1 : use, useEnd);
+  out.packets = sawBytes ? packets : -1;
+  out.bytes = sawBytes ? bytes : -1;
   return true;
 }
