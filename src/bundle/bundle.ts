@@ -31,9 +31,22 @@ export interface StreamingParser {
   end(): ParseResult<unknown>;
 }
 
+/** A parser that takes the file's raw chunks and splits them itself (on more than one thread). */
+export interface ChunkedParser {
+  write(chunk: Buffer): void | Promise<void>;
+  end(): Promise<ParseResult<unknown>>;
+  readonly longLines: number[];
+  readonly lines: number;
+}
+
 /** Chooses a streaming parser for a large file by its path, before the layout is known. */
 export interface StreamRouter {
-  route(path: string): { sourceId: string; start: (path: string) => StreamingParser } | null;
+  route(path: string): {
+    sourceId: string;
+    start: (path: string) => StreamingParser;
+    /** For a file of this declared size, a parser that takes chunks (null: use `start`). */
+    startChunked?: (path: string, size: number) => ChunkedParser | null;
+  } | null;
 }
 
 export interface Bundle {
@@ -73,6 +86,8 @@ class FileCollector implements MemberHandler {
       chunks.length = 0;
       held = 0;
     };
+    const chunked = member.size !== undefined && member.size > this.limits.maxInMemoryFileBytes ? route?.startChunked?.(file.path, member.size) : null;
+    if (chunked && route) return this.chunkedSink(file, route.sourceId, chunked);
     if (route && member.size !== undefined && member.size > this.limits.maxInMemoryFileBytes) startStreaming();
     return {
       write: (chunk) => {
@@ -112,6 +127,25 @@ class FileCollector implements MemberHandler {
         file.truncated ??= `read stopped early: ${reason}`;
         if (splitter && parser && route) file.streamed = { sourceId: route.sourceId, result: parser.end(), lines: splitter.end() };
         else file.data = Buffer.concat(chunks);
+      },
+    };
+  }
+
+  private chunkedSink(file: BundleFile, sourceId: string, parser: ChunkedParser): MemberSink {
+    const finish = async (): Promise<void> => {
+      file.streamed = { sourceId, result: await parser.end(), lines: parser.lines };
+      const long = parser.longLines;
+      if (long.length > 0) file.streamed.result.warnings.push({ path: file.path, line: long[0], message: `lines over 1 MiB were cut (first at line ${long[0]})` });
+    };
+    return {
+      write: (chunk) => {
+        file.size += chunk.length;
+        return parser.write(chunk);
+      },
+      end: finish,
+      fail: async (reason) => {
+        file.truncated ??= `read stopped early: ${reason}`;
+        await finish();
       },
     };
   }

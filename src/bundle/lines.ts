@@ -76,7 +76,28 @@ export class ByteLineSplitter {
   private skippingLongTail = false;
   readonly longLines: number[] = [];
 
-  constructor(private readonly onLine: (buf: Buffer, start: number, end: number, lineNo: number) => void) {}
+  constructor(
+    private readonly onLine: (buf: Buffer, start: number, end: number, lineNo: number) => void,
+    firstLine = 1,
+  ) {
+    this.lineNo = firstLine - 1;
+  }
+
+  /** Lines handed over so far. */
+  get lines(): number {
+    return this.lineNo;
+  }
+
+  /** True between lines: the bytes written so far end with a newline. */
+  get atLineStart(): boolean {
+    return this.carry === undefined && !this.skippingLongTail;
+  }
+
+  /** Counts `n` lines that another splitter handed over (a worker's share of the file); only between lines. */
+  skipLines(n: number): void {
+    if (!this.atLineStart) throw new Error("skipLines in the middle of a line");
+    this.lineNo += n;
+  }
 
   write(chunk: Buffer): void {
     let start = 0;

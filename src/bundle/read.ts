@@ -21,12 +21,12 @@ export interface MemberInfo {
   size?: number;
 }
 
-/** Receives the bytes of one regular file; synchronous so that archive backpressure holds. */
+/** Receives the bytes of one regular file; the reader waits for a returned promise (backpressure). */
 export interface MemberSink {
-  write(chunk: Buffer): void;
-  end(): void;
+  write(chunk: Buffer): void | Promise<void>;
+  end(): void | Promise<void>;
   /** The member could not be read to the end (truncated archive, corrupt data). */
-  fail(reason: string): void;
+  fail(reason: string): void | Promise<void>;
 }
 
 export interface MemberHandler {
@@ -164,12 +164,13 @@ class Reader {
         if (this.aborted) throw this.abortError;
         const buf = chunk as Buffer;
         this.account(buf.length);
-        sink.write(buf);
+        const wait = sink.write(buf);
+        if (wait) await wait;
       }
-      sink.end();
+      await sink.end();
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
-      sink.fail(reason);
+      await sink.fail(reason);
       if (e instanceof BundleLimitError) this.abort(e);
       else this.warn("read-error", `${path}: ${reason}; what was read before is kept`, path);
     }

@@ -18,8 +18,8 @@
  * printed (/proc zero-pads IPv6, `conntrack -L` compresses it).
  */
 import { z } from "zod";
-import type { ParseWarning, ParserFactory } from "./types.js";
-import { BoundedCounter, topCountsSchema } from "./conntrack/bounded-counter.js";
+import type { LineParser, ParseResult, ParseWarning, ParserFactory } from "./types.js";
+import { BoundedCounter, type CounterState, topCountsSchema } from "./conntrack/bounded-counter.js";
 import { provenanceAt, provenanceSchema, readToolMessage, skippedLineWarning, toolMessageSchema, type ToolMessage } from "./conntrack/common.js";
 import { type ByteRange, NameInterner, digitsValue, emptyEntry, isDigits, readEntryLine } from "./conntrack/entry-line.js";
 
@@ -205,61 +205,166 @@ export function createTableParser(options: TableOptions = {}): ParserFactory<Con
       else notAnEntry(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("utf8"), lineNo);
     };
 
+    const snapshot = (): TableState => {
+      if (noL3 > 0) byL3.counter.add("(none)", noL3);
+      noL3 = 0;
+      for (const tally of [byL3, byL4, byTcpState, byFlag, byEvent]) tally.flush();
+      return {
+        entries, withPrefix, firstLine, lastLine, unparsable, unparsableLines, warnings, toolMessages,
+        withUse, withTimeout, under60, under1h, under1d, atLeast1d, nearDefault, maxTimeout, acctEntries, packets, bytes,
+        samples: [...samples],
+        counters: {
+          byL3: byL3.counter.exportState(), byL4: byL4.counter.exportState(), byTcpState: byTcpState.counter.exportState(),
+          byOtherState: byOtherState.exportState(), byFlag: byFlag.counter.exportState(), byEvent: byEvent.counter.exportState(),
+          byDport: byDport.exportState(), sources: sources.exportState(), destinations: destinations.exportState(),
+          byZone: byZone.exportState(), byMark: byMark.exportState(), byUse: byUse.exportState(),
+        },
+      };
+    };
+    const absorbed: TableState[] = [];
+
     return {
       push(line, lineNo) {
         const buf = Buffer.from(line, "utf8");
         pushBytes(buf, 0, buf.length, lineNo);
       },
       pushBytes,
+      snapshot,
+      absorb(state: TableState) {
+        absorbed.push(state);
+      },
       end() {
-        if (unparsable > UNPARSABLE_WARNINGS) {
-          warnings.push({ path: ctx.path, message: `${unparsable} unparsable lines in total (first at lines ${unparsableLines.join(", ")})` });
-        }
-        for (const msg of toolMessages) {
-          if (msg.flowEntriesShown !== null && msg.flowEntriesShown !== entries) {
-            warnings.push({
-              path: ctx.path,
-              line: msg.provenance.line,
-              message: `conntrack reported ${msg.flowEntriesShown} entries shown but ${entries} were read (capture cut or lines garbled?)`,
-            });
-          }
-        }
-        if (noL3 > 0) byL3.counter.add("(none)", noL3);
-        for (const tally of [byL3, byL4, byTcpState, byFlag, byEvent]) tally.flush();
-        const maps = [byDport, sources, destinations, byZone, byMark, byUse];
-        const approximate = maps.some((m) => m.approximate);
-        if (approximate) {
-          warnings.push({ path: ctx.path, message: `more than ${cap} distinct keys in a map: its top list is a Misra-Gries estimate (approximate)` });
-        }
-        const all = 1000;
-        const value: ConntrackTable = {
-          entries,
-          layout: entries === 0 ? "empty" : withPrefix === entries ? "l3-prefix" : withPrefix === 0 ? "plain" : "mixed",
-          firstLine,
-          lastLine,
-          unparsable: { count: unparsable, firstLines: unparsableLines },
-          byL3: byL3.counter.top(all),
-          byL4: byL4.counter.top(all),
-          byTcpState: byTcpState.counter.top(all),
-          byOtherState: byOtherState.top(all),
-          byFlag: byFlag.counter.top(all),
-          byDestinationPort: byDport.top(topN),
-          topSources: sources.top(topN),
-          topDestinations: destinations.top(topN),
-          byZone: byZone.top(topN),
-          byMark: byMark.top(topN),
-          use: { withField: withUse, byValue: byUse.top(topN) },
-          byEvent: byEvent.counter.top(all),
-          timeouts: { withTimeout, under60s: under60, under1h, under1d, atLeast1d, nearTcpEstablishedDefault: nearDefault, max: maxTimeout },
-          accounting: { entries: acctEntries, packets, bytes },
-          samples: Object.fromEntries(samples),
-          toolMessages,
-          approximate,
-        };
-        return { value, warnings };
+        return finishTable(mergeStates([snapshot(), ...absorbed], cap, sketch), ctx.path, cap, topN);
       },
     };
   };
+}
+
+/** What one parser saw of a dump (a worker thread parses part of a big one): mergeable, serialisable. */
+export interface TableState {
+  entries: number;
+  withPrefix: number;
+  firstLine: number | null;
+  lastLine: number | null;
+  unparsable: number;
+  unparsableLines: number[];
+  /** Warnings raised line by line (unparsable lines), in line order. */
+  warnings: ParseWarning[];
+  toolMessages: ToolMessage[];
+  withUse: number;
+  withTimeout: number;
+  under60: number;
+  under1h: number;
+  under1d: number;
+  atLeast1d: number;
+  nearDefault: number;
+  maxTimeout: number | null;
+  acctEntries: number;
+  packets: number;
+  bytes: number;
+  samples: [string, Sample[]][];
+  counters: Record<CounterName, CounterState>;
+}
+type Sample = { text: string; provenance: ReturnType<typeof provenanceAt> };
+type CounterName = "byL3" | "byL4" | "byTcpState" | "byOtherState" | "byFlag" | "byEvent" | "byDport" | "sources" | "destinations" | "byZone" | "byMark" | "byUse";
+
+/** The parser that can take the states of other parsers over other parts of the same file. */
+export type MergeableTableParser = LineParser<ConntrackTable> & { snapshot(): TableState; absorb(state: TableState): void };
+
+const byLine = (a: { line?: number; provenance?: { line: number } }, b: { line?: number; provenance?: { line: number } }): number =>
+  (a.line ?? a.provenance?.line ?? 0) - (b.line ?? b.provenance?.line ?? 0);
+
+function mergeStates(states: TableState[], cap: number, sketch: number): TableState & { merged: Record<CounterName, BoundedCounter> } {
+  const sum = (f: (s: TableState) => number): number => states.reduce((n, s) => n + f(s), 0);
+  const lines = (f: (s: TableState) => number | null, pick: (a: number, b: number) => number): number | null =>
+    states.reduce<number | null>((acc, s) => {
+      const v = f(s);
+      return v === null ? acc : acc === null ? v : pick(acc, v);
+    }, null);
+  const samples = new Map<string, Sample[]>();
+  for (const s of states) for (const [key, list] of s.samples) samples.set(key, [...(samples.get(key) ?? []), ...list]);
+  const firstKeys = [...samples].sort((a, b) => (a[1][0]?.provenance.line ?? 0) - (b[1][0]?.provenance.line ?? 0)).slice(0, MAX_SAMPLE_KEYS);
+  const counterNames = Object.keys(states[0]?.counters ?? {}) as CounterName[];
+  const merged = Object.fromEntries(
+    counterNames.map((name) => {
+      const small = ["byL3", "byL4", "byTcpState", "byOtherState", "byFlag", "byEvent"].includes(name);
+      return [name, BoundedCounter.fromStates(states.map((s) => s.counters[name]), small ? 1000 : cap, small ? 256 : sketch)];
+    }),
+  ) as Record<CounterName, BoundedCounter>;
+  return {
+    entries: sum((s) => s.entries),
+    withPrefix: sum((s) => s.withPrefix),
+    firstLine: lines((s) => s.firstLine, Math.min),
+    lastLine: lines((s) => s.lastLine, Math.max),
+    unparsable: sum((s) => s.unparsable),
+    unparsableLines: states.flatMap((s) => s.unparsableLines).sort((a, b) => a - b).slice(0, UNPARSABLE_LINES_KEPT),
+    warnings: states.flatMap((s) => s.warnings).sort(byLine).slice(0, UNPARSABLE_WARNINGS),
+    toolMessages: states.flatMap((s) => s.toolMessages).sort(byLine).slice(0, MAX_TOOL_MESSAGES),
+    withUse: sum((s) => s.withUse),
+    withTimeout: sum((s) => s.withTimeout),
+    under60: sum((s) => s.under60),
+    under1h: sum((s) => s.under1h),
+    under1d: sum((s) => s.under1d),
+    atLeast1d: sum((s) => s.atLeast1d),
+    nearDefault: sum((s) => s.nearDefault),
+    maxTimeout: lines((s) => s.maxTimeout, Math.max),
+    acctEntries: sum((s) => s.acctEntries),
+    packets: sum((s) => s.packets),
+    bytes: sum((s) => s.bytes),
+    samples: firstKeys.map(([key, list]) => [key, list.sort(byLine).slice(0, SAMPLES_PER_STATE)]),
+    counters: Object.fromEntries(counterNames.map((n) => [n, states[0]?.counters[n]])) as Record<CounterName, CounterState>,
+    merged,
+  };
+}
+
+function finishTable(state: ReturnType<typeof mergeStates>, path: string, cap: number, topN: number): ParseResult<ConntrackTable> {
+  const { entries, withPrefix, unparsable, unparsableLines, toolMessages, merged: m } = state;
+  const warnings = [...state.warnings];
+  if (unparsable > UNPARSABLE_WARNINGS) {
+    warnings.push({ path, message: `${unparsable} unparsable lines in total (first at lines ${unparsableLines.join(", ")})` });
+  }
+  for (const msg of toolMessages) {
+    if (msg.flowEntriesShown !== null && msg.flowEntriesShown !== entries) {
+      warnings.push({
+        path,
+        line: msg.provenance.line,
+        message: `conntrack reported ${msg.flowEntriesShown} entries shown but ${entries} were read (capture cut or lines garbled?)`,
+      });
+    }
+  }
+  const approximate = [m.byDport, m.sources, m.destinations, m.byZone, m.byMark, m.byUse].some((c) => c.approximate);
+  if (approximate) {
+    warnings.push({ path, message: `more than ${cap} distinct keys in a map: its top list is a Misra-Gries estimate (approximate)` });
+  }
+  const all = 1000;
+  const value: ConntrackTable = {
+    entries,
+    layout: entries === 0 ? "empty" : withPrefix === entries ? "l3-prefix" : withPrefix === 0 ? "plain" : "mixed",
+    firstLine: state.firstLine,
+    lastLine: state.lastLine,
+    unparsable: { count: unparsable, firstLines: unparsableLines },
+    byL3: m.byL3.top(all),
+    byL4: m.byL4.top(all),
+    byTcpState: m.byTcpState.top(all),
+    byOtherState: m.byOtherState.top(all),
+    byFlag: m.byFlag.top(all),
+    byDestinationPort: m.byDport.top(topN),
+    topSources: m.sources.top(topN),
+    topDestinations: m.destinations.top(topN),
+    byZone: m.byZone.top(topN),
+    byMark: m.byMark.top(topN),
+    use: { withField: state.withUse, byValue: m.byUse.top(topN) },
+    byEvent: m.byEvent.top(all),
+    timeouts: {
+      withTimeout: state.withTimeout, under60s: state.under60, under1h: state.under1h, under1d: state.under1d,
+      atLeast1d: state.atLeast1d, nearTcpEstablishedDefault: state.nearDefault, max: state.maxTimeout,
+    },
+    accounting: { entries: state.acctEntries, packets: state.packets, bytes: state.bytes },
+    samples: Object.fromEntries(state.samples),
+    toolMessages,
+    approximate,
+  };
+  return { value, warnings };
 }
 
 export const create: ParserFactory<ConntrackTable> = createTableParser();

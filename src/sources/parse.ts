@@ -1,5 +1,6 @@
 /** Runs each source's parser once per file; streamed files were parsed while the archive was read. */
 import type { StreamRouter } from "../bundle/bundle.js";
+import { ParallelTableFeeder, parallelTableAvailable } from "../parsers/conntrack/parallel-table.js";
 import type { LineParser, ParseContext, ParseWarning, ParserFactory } from "../parsers/types.js";
 import { globToRegExp } from "./glob.js";
 import { PARSERS } from "./parsers.js";
@@ -50,6 +51,13 @@ function streamRoutes(): { spec: SourceSpec; pattern: RegExp }[] {
   return routes;
 }
 
+/**
+ * Conntrack dumps at least this big are parsed on two threads (a worker takes every other few
+ * MiB). Below it a worker's start-up (~50 ms) costs more than it saves. NFDIAG_PARALLEL_MIN_BYTES
+ * overrides it (tests use it to send a small dump through the worker).
+ */
+const PARALLEL_MIN_BYTES = Number(process.env.NFDIAG_PARALLEL_MIN_BYTES) || 64 * 1024 ** 2;
+
 /** Routes large files to their parser by path while the archive streams. */
 export function streamRouter(parsers: ParserTable, ctx: Omit<ParseContext, "path">): StreamRouter {
   const routes = streamRoutes();
@@ -58,7 +66,12 @@ export function streamRouter(parsers: ParserTable, ctx: Omit<ParseContext, "path
       const spec = routes.find((r) => r.pattern.test(path))?.spec;
       const factory = spec ? parsers.get(spec.parser) : undefined;
       if (!spec || !factory) return null;
-      return { sourceId: spec.id, start: (p) => factory({ ...ctx, path: p }) };
+      const parallel = spec.parser === "conntrack-table" && parallelTableAvailable();
+      return {
+        sourceId: spec.id,
+        start: (p) => factory({ ...ctx, path: p }),
+        ...(parallel ? { startChunked: (p: string, size: number) => (size >= PARALLEL_MIN_BYTES ? new ParallelTableFeeder(p) : null) } : {}),
+      };
     },
   };
 }

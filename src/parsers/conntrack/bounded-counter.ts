@@ -36,6 +36,15 @@ export type TopCounts = z.infer<typeof topCountsSchema>;
  * Keys may be strings or numbers (an IPv4 address as an int32, `l4 id << 16 | port`): numbers cost
  * no allocation per line. `formatKey` turns a number key into its printed form for `top()`.
  */
+/** A counter's content with printed keys: what a worker thread sends back to be merged. */
+export interface CounterState {
+  items: [string, number][];
+  offset: number;
+  total: number;
+  sketching: boolean;
+  distinctAtSwitch: number;
+}
+
 export class BoundedCounter<K extends string | number = string> {
   /** Counts in mutable boxes: a hit costs one map lookup instead of a get and a set. */
   private readonly counts = new Map<K, { n: number }>();
@@ -108,6 +117,34 @@ export class BoundedCounter<K extends string | number = string> {
       total: this.total,
       approximate: this.sketching,
     };
+  }
+
+  /** The content with printed keys (counts without the offset). */
+  exportState(): CounterState {
+    this.flush();
+    const format = this.formatKey;
+    const items: [string, number][] = [];
+    for (const [key, box] of this.counts) items.push([format(key), box.n]);
+    return { items, offset: this.offset, total: this.total, sketching: this.sketching, distinctAtSwitch: this.distinctAtSwitch };
+  }
+
+  /**
+   * One counter holding several exported ones. A single state comes back exactly as it was (top
+   * lists unchanged); several are summed key by key, their offsets added (Misra-Gries summaries
+   * merge that way: each count stays a lower bound, true <= count + offset).
+   */
+  static fromStates(states: CounterState[], exactCap: number, sketchSize: number): BoundedCounter {
+    const union = states.reduce((n, s) => n + s.items.length, 0);
+    const c = new BoundedCounter(states.length === 1 ? Math.max(exactCap, union) : exactCap, sketchSize);
+    for (const s of states) for (const [key, n] of s.items) c.add(key, n);
+    c.flush();
+    c.total = states.reduce((n, s) => n + s.total, 0);
+    c.offset += states.reduce((n, s) => n + s.offset, 0);
+    if (states.some((s) => s.sketching)) {
+      c.sketching = true;
+      c.distinctAtSwitch = Math.max(c.distinctAtSwitch, ...states.map((s) => s.distinctAtSwitch));
+    }
+    return c;
   }
 
   private switchToSketch(): void {
