@@ -426,24 +426,32 @@ function mergeKernelLogs(facts: Facts): KernelEvent[] {
   }
   const files = [...byPath.values()].sort((a, b) => (LOG_PRIORITY[a[0]!.sourceId] ?? 9) - (LOG_PRIORITY[b[0]!.sourceId] ?? 9));
   const kept: KernelEvent[] = [];
-  const earlier = new Map<string, { uptimes: Map<string, number>; times: number[] }>();
+  // By class, then text (two map lookups instead of one on a class+text string built per message).
+  // Uptimes count in whole microseconds, as dmesg prints them.
+  type Seen = { uptimes: Map<number, number>; times: number[] };
+  const earlier = new Map<string, Map<string, Seen>>();
+  const lookup = (maps: Map<string, Map<string, Seen>>, m: KernelEvent): Seen | undefined => maps.get(m.class)?.get(m.text);
+  const store = (maps: Map<string, Map<string, Seen>>, m: KernelEvent, seen: Seen): void => {
+    let byText = maps.get(m.class);
+    if (!byText) maps.set(m.class, (byText = new Map()));
+    byText.set(m.text, seen);
+  };
   for (const file of files) {
-    const absorbed = new Map<string, { uptimes: Map<string, number>; times: number[] }>();
+    const absorbed = new Map<string, Map<string, Seen>>();
     // Each file matches against its own copy of the earlier messages: one earlier line absorbs one
     // copy in kern.log AND one in syslog.
-    const working = new Map<string, { uptimes: Map<string, number>; times: number[] }>();
+    const working = new Map<string, Map<string, Seen>>();
     for (const m of file) {
-      const key = `${m.class}\u0000${m.text}`;
-      let prior = working.get(key);
+      let prior = lookup(working, m);
       if (!prior) {
-        const e = earlier.get(key);
-        if (e) working.set(key, (prior = { uptimes: new Map(e.uptimes), times: [...e.times] }));
+        const e = lookup(earlier, m);
+        if (e) store(working, m, (prior = { uptimes: new Map(e.uptimes), times: [...e.times] }));
       }
+      const micros = m.uptime !== undefined ? Math.round(m.uptime * 1e6) : undefined;
       if (prior) {
-        const up = m.uptime !== undefined ? m.uptime.toFixed(6) : undefined;
-        const left = up !== undefined ? (prior.uptimes.get(up) ?? 0) : 0;
-        if (up !== undefined && left > 0) {
-          prior.uptimes.set(up, left - 1);
+        const left = micros !== undefined ? (prior.uptimes.get(micros) ?? 0) : 0;
+        if (micros !== undefined && left > 0) {
+          prior.uptimes.set(micros, left - 1);
           continue;
         }
         const t = m.wallTime && m.uptime === undefined ? Date.parse(m.wallTime) : undefined;
@@ -454,20 +462,22 @@ function mergeKernelLogs(facts: Facts): KernelEvent[] {
         }
       }
       kept.push(m);
-      let idx = absorbed.get(key);
-      if (!idx) absorbed.set(key, (idx = { uptimes: new Map(), times: [] }));
-      if (m.uptime !== undefined) {
-        const u = m.uptime.toFixed(6);
-        idx.uptimes.set(u, (idx.uptimes.get(u) ?? 0) + 1);
-      }
+      let idx = lookup(absorbed, m);
+      if (!idx) store(absorbed, m, (idx = { uptimes: new Map(), times: [] }));
+      if (micros !== undefined) idx.uptimes.set(micros, (idx.uptimes.get(micros) ?? 0) + 1);
       if (m.wallTime) idx.times.push(Date.parse(m.wallTime));
     }
-    for (const [key, idx] of absorbed) {
-      const prior = earlier.get(key);
-      if (!prior) earlier.set(key, idx);
-      else {
-        for (const [u, n] of idx.uptimes) prior.uptimes.set(u, (prior.uptimes.get(u) ?? 0) + n);
-        for (const t of idx.times) prior.times.push(t);
+    for (const [cls, byText] of absorbed) {
+      for (const [text, idx] of byText) {
+        const prior = earlier.get(cls)?.get(text);
+        if (!prior) {
+          let target = earlier.get(cls);
+          if (!target) earlier.set(cls, (target = new Map()));
+          target.set(text, idx);
+        } else {
+          for (const [u, n] of idx.uptimes) prior.uptimes.set(u, (prior.uptimes.get(u) ?? 0) + n);
+          for (const t of idx.times) prior.times.push(t);
+        }
       }
     }
   }

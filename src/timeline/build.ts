@@ -44,16 +44,24 @@ export interface Timeline {
   caveats: string[];
 }
 
-const seconds = (e: KernelEvent): number | undefined => (e.wallTime ? Date.parse(e.wallTime) / 1000 : e.uptime);
-
 export function buildTimeline(facts: Facts, findings: Finding[]): Timeline {
   const found = new Set(findings.map((f) => f.id));
   const events: TimelineEvent[] = [];
+  /** Each event's time in ms (NaN without one), read once: the sort compares numbers, not ISO strings. */
+  const timeMs = new Map<TimelineEvent, number>();
+  const burstKeys = new Map<string, string>();
   let open: { ev: TimelineEvent; key: string; lastSec: number | undefined } | undefined;
   for (const m of facts.kernelMessages) {
     if (IGNORED.has(m.class)) continue;
-    const key = `${m.sourceId}\u0000${m.class}\u0000${burstKey(m)}`;
-    const sec = seconds(m);
+    // Many messages repeat one text: its burst key (a regex over the text) is made once.
+    let bk = m.class === "log-packet" ? undefined : burstKeys.get(m.text);
+    if (bk === undefined) {
+      bk = burstKey(m);
+      if (m.class !== "log-packet" && burstKeys.size < 100_000) burstKeys.set(m.text, bk);
+    }
+    const key = `${m.sourceId}\u0000${m.class}\u0000${bk}`;
+    const wallMs = m.wallTime ? Date.parse(m.wallTime) : Number.NaN;
+    const sec = m.wallTime ? wallMs / 1000 : m.uptime;
     if (open && open.key === key && (sec === undefined || open.lastSec === undefined || sec - open.lastSec <= BURST_GAP_SECONDS)) {
       open.ev.count += 1;
       open.ev.suppressed += m.suppressed;
@@ -78,6 +86,7 @@ export function buildTimeline(facts: Facts, findings: Finding[]): Timeline {
       findingIds: finding && found.has(finding) ? [finding] : [],
     };
     events.push(ev);
+    timeMs.set(ev, wallMs);
     open = { ev, key, lastSec: sec };
   }
 
@@ -96,7 +105,7 @@ export function buildTimeline(facts: Facts, findings: Finding[]): Timeline {
       findingIds: [],
     });
   }
-  events.sort(compare);
+  sortByTime(events, timeMs);
   markFirstSymptoms(events);
 
   const caveats: string[] = [];
@@ -120,8 +129,16 @@ function burstKey(m: KernelEvent): string {
   return m.text.replace(/\d+/g, "#");
 }
 
-function compare(a: TimelineEvent, b: TimelineEvent): number {
-  if (a.time && b.time) return Date.parse(a.time) - Date.parse(b.time);
+/** By wall time, else uptime, untimed events first; each event's time parsed once, not per comparison. */
+function sortByTime(events: TimelineEvent[], timeMs: Map<TimelineEvent, number>): void {
+  const ms = (e: TimelineEvent): number => timeMs.get(e) ?? (e.time ? Date.parse(e.time) : Number.NaN);
+  const keyed = events.map((e) => ({ e, t: ms(e) }));
+  keyed.sort((a, b) => compareKeyed(a.e, a.t, b.e, b.t));
+  keyed.forEach((k, i) => (events[i] = k.e));
+}
+
+function compareKeyed(a: TimelineEvent, ta: number, b: TimelineEvent, tb: number): number {
+  if (a.time && b.time) return ta - tb;
   if (a.uptime !== undefined && b.uptime !== undefined) return a.uptime - b.uptime;
   if (a.time && !b.time) return 1;
   if (!a.time && b.time) return -1;
