@@ -311,16 +311,31 @@ async function main() {
   console.log(`figures written to ${path}`);
 }
 
-/** Child mode: our conntrack parser over a dump, streamed through the production line splitter. */
+/**
+ * Child mode: our conntrack parser over a dump, fed the way the analyzer feeds it: 1 MiB chunks,
+ * two threads (ParallelTableFeeder) when the built worker exists, else the byte line splitter.
+ */
 async function topTalkersChild(path) {
   const { createReadStream } = await import("node:fs");
-  const { create } = await import(join(root, "dist/src/parsers/conntrack-table.js"));
-  const { LineSplitter } = await import(join(root, "dist/src/bundle/lines.js"));
-  const parser = create({ path: "proc/net/nf_conntrack" });
-  const splitter = new LineSplitter((line, n) => parser.push(line, n));
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) splitter.write(chunk);
-  splitter.end();
-  const v = parser.end().value;
+  const { ParallelTableFeeder, parallelTableAvailable } = await import(join(root, "dist/src/parsers/conntrack/parallel-table.js"));
+  let feed, finish;
+  if (parallelTableAvailable()) {
+    const feeder = new ParallelTableFeeder("proc/net/nf_conntrack");
+    feed = (chunk) => feeder.write(chunk);
+    finish = () => feeder.end();
+  } else {
+    const { create } = await import(join(root, "dist/src/parsers/conntrack-table.js"));
+    const { ByteLineSplitter } = await import(join(root, "dist/src/bundle/lines.js"));
+    const parser = create({ path: "proc/net/nf_conntrack" });
+    const splitter = new ByteLineSplitter((buf, start, end, n) => parser.pushBytes(buf, start, end, n));
+    feed = (chunk) => splitter.write(chunk);
+    finish = async () => (splitter.end(), parser.end());
+  }
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const wait = feed(chunk);
+    if (wait) await wait;
+  }
+  const v = (await finish()).value;
   for (const i of v.topSources.items.slice(0, 10)) console.log(`${String(i.count).padStart(8)} ${i.key}`);
 }
 
