@@ -50,7 +50,7 @@ export function buildTimeline(facts: Facts, findings: Finding[]): Timeline {
   /** Each event's time in ms (NaN without one), read once: the sort compares numbers, not ISO strings. */
   const timeMs = new Map<TimelineEvent, number>();
   const burstKeys = new Map<string, string>();
-  let open: { ev: TimelineEvent; key: string; lastSec: number | undefined } | undefined;
+  let open: { ev: TimelineEvent; sourceId: string; cls: string; burst: string; lastSec: number | undefined } | undefined;
   for (const m of facts.kernelMessages) {
     if (IGNORED.has(m.class)) continue;
     // Many messages repeat one text: its burst key (a regex over the text) is made once.
@@ -59,10 +59,9 @@ export function buildTimeline(facts: Facts, findings: Finding[]): Timeline {
       bk = burstKey(m);
       if (m.class !== "log-packet" && burstKeys.size < 100_000) burstKeys.set(m.text, bk);
     }
-    const key = `${m.sourceId}\u0000${m.class}\u0000${bk}`;
     const wallMs = m.wallTime ? Date.parse(m.wallTime) : Number.NaN;
     const sec = m.wallTime ? wallMs / 1000 : m.uptime;
-    if (open && open.key === key && (sec === undefined || open.lastSec === undefined || sec - open.lastSec <= BURST_GAP_SECONDS)) {
+    if (open && open.burst === bk && open.cls === m.class && open.sourceId === m.sourceId && (sec === undefined || open.lastSec === undefined || sec - open.lastSec <= BURST_GAP_SECONDS)) {
       open.ev.count += 1;
       open.ev.suppressed += m.suppressed;
       if (m.wallTime) open.ev.lastTime = m.wallTime;
@@ -71,23 +70,23 @@ export function buildTimeline(facts: Facts, findings: Finding[]): Timeline {
       continue;
     }
     const finding = SYMPTOM_FINDING[m.class];
-    const ev: TimelineEvent = {
-      ...(m.wallTime ? { time: m.wallTime } : {}),
-      ...(m.uptime !== undefined ? { uptime: m.uptime } : {}),
-      timeQuality: m.timeQuality,
-      class: m.class,
-      text: m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text,
-      source: m.sourceId,
-      path: m.provenance.path,
-      line: m.provenance.line,
-      count: 1,
-      suppressed: m.suppressed,
-      marks: [],
-      findingIds: finding && found.has(finding) ? [finding] : [],
-    };
+    // Built field by field (no object spreads: 100,000s of messages), in the report's key order.
+    const ev = {} as TimelineEvent;
+    if (m.wallTime) ev.time = m.wallTime;
+    if (m.uptime !== undefined) ev.uptime = m.uptime;
+    ev.timeQuality = m.timeQuality;
+    ev.class = m.class;
+    ev.text = m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text;
+    ev.source = m.sourceId;
+    ev.path = m.provenance.path;
+    ev.line = m.provenance.line;
+    ev.count = 1;
+    ev.suppressed = m.suppressed;
+    ev.marks = [];
+    ev.findingIds = finding && found.has(finding) ? [finding] : [];
     events.push(ev);
     timeMs.set(ev, wallMs);
-    open = { ev, key, lastSec: sec };
+    open = { ev, sourceId: m.sourceId, cls: m.class, burst: bk, lastSec: sec };
   }
 
   const collected = facts.collectedAt;
