@@ -76,7 +76,12 @@ export const analyzer: Analyzer = {
     const kFull = facts.kernelEvents("ipset-full");
     const uFull = facts.kernelEvents("ipset-hash-full");
     const resize = facts.kernelEvents("ipset-resize-failed");
-    const ruleText = hasLiveRuleSource(facts) ? liveRules(facts).map((r) => `${r.detail} ${r.targetOptions ?? ""}`).join("\n") : undefined;
+    // The live rules as one text, built only when a set is checked for users (200,000 rules on big hosts).
+    let ruleTextMemo: string | undefined | null = null;
+    const ruleText = (): string | undefined =>
+      ruleTextMemo === null
+        ? (ruleTextMemo = hasLiveRuleSource(facts) ? liveRules(facts).map((r) => `${r.detail} ${r.targetOptions ?? ""}`).join("\n") : undefined)
+        : ruleTextMemo;
 
     const findings: DetectedFinding[] = [];
     const fullNames = new Set<string>([...kFull.map((e) => e.fields.set), ...resize.map((e) => e.fields.set)]);
@@ -98,7 +103,8 @@ export const analyzer: Analyzer = {
       const size = s.list?.sizeInMemory;
       const large = (size ?? 0) >= LARGE_BYTES;
       const refs = s.list?.references;
-      const named = ruleText !== undefined ? new RegExp(`(match-set|map-set|add-set|del-set)\\s+${s.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`).test(ruleText) : undefined;
+      const text = ruleText();
+      const named = text !== undefined ? new RegExp(`(match-set|map-set|add-set|del-set)\\s+${s.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`).test(text) : undefined;
       const inListSet = sets.some((o) => o.type === "list:set" && [...(o.save?.members ?? []), ...(o.list?.members ?? [])].some((m) => m.split(" ")[0] === s.name));
       const unused = refs === 0 && named === false && !inListSet;
       if (!full && !near && !large && !unused) continue;

@@ -96,7 +96,8 @@ function detect(facts: Facts): DetectedFinding[] {
     const disk = moduleOnDisk(facts, c.module);
     const kopt = kconfigFor(c.module);
     const kval = kopt && config ? config.options[kopt] : undefined;
-    const usingRules = sets.flatMap((s) => s.rules.map((r) => ({ r, live: s.live }))).filter(({ r }) => r.matches.includes(c.extension) || r.target === c.extension);
+    const usingRules: { r: (typeof sets)[number]["rules"][number]; live: boolean }[] = [];
+    for (const s of sets) for (const r of s.rules) if (r.matches.includes(c.extension) || r.target === c.extension) usingRules.push({ r, live: s.live });
     const kernelMissing = !c.userspaceMissing && !c.sizeMismatch && !loaded;
     const evidence: Evidence[] = [];
     const conf = new Confidence(0.55, `iptables reported the ${c.kind} \`${c.extension}\` unusable`);
