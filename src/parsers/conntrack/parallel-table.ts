@@ -26,7 +26,7 @@ export function parallelTableAvailable(): boolean {
   return WORKER_URL.protocol === "file:" && existsSync(fileURLToPath(WORKER_URL));
 }
 
-type WorkerReply = { kind: "done" } | { kind: "state"; state: TableState; longLines: number[] };
+type WorkerReply = { kind: "done"; bytes: Uint8Array } | { kind: "state"; state: TableState; longLines: number[] };
 
 export class ParallelTableFeeder {
   private readonly local: MergeableTableParser;
@@ -42,6 +42,8 @@ export class ParallelTableFeeder {
   private drained: (() => void) | undefined;
   private finalState: ((reply: { state: TableState; longLines: number[] }) => void) | undefined;
   private failure: Error | undefined;
+  /** Segment buffers the worker gave back, reused so that memory stays at a few segments. */
+  private readonly spare: ArrayBuffer[] = [];
 
   private readonly turnSize: number;
 
@@ -56,6 +58,7 @@ export class ParallelTableFeeder {
     this.worker.on("message", (m: WorkerReply) => {
       if (m.kind === "done") {
         this.inFlight--;
+        if (this.spare.length < MAX_IN_FLIGHT + 1) this.spare.push(m.bytes.buffer as ArrayBuffer);
         this.release();
       } else this.finalState?.(m);
     });
@@ -131,7 +134,9 @@ export class ParallelTableFeeder {
     this.partBytes = 0;
     if (total === 0) return;
     // Own memory (never Node's shared pool), so that it can be transferred without a copy.
-    const segment = Buffer.allocUnsafeSlow(total);
+    const reuse = this.spare.findIndex((b) => b.byteLength >= total);
+    const memory = reuse >= 0 ? (this.spare.splice(reuse, 1)[0] as ArrayBuffer) : Buffer.allocUnsafeSlow(Math.max(total, this.turnSize + (this.turnSize >> 2))).buffer;
+    const segment = Buffer.from(memory, 0, total);
     let at = 0;
     for (const p of parts) {
       p.copy(segment, at);
