@@ -1,7 +1,8 @@
 /**
  * Parses a big conntrack dump on two cores: the archive's chunks are dealt out in turns of a few
- * MiB, one turn parsed here, the next posted (as whole lines) to a worker thread; at the end the
- * worker's state is merged into this thread's parser. Counts, samples and line numbers come out
+ * MiB; a turn goes (as whole lines) to a worker thread when it has room (fewer than MAX_IN_FLIGHT
+ * segments waiting), else it is parsed here, so neither thread waits for the other and each
+ * takes the share its speed allows. At the end the worker's state is merged into this thread's. Counts, samples and line numbers come out
  * as from one parser; the top lists are exact unless a map passed its cap (then both halves'
  * Misra-Gries summaries are merged, still with their overcount bound).
  *
@@ -17,7 +18,7 @@ import { type ConntrackTable, create, type MergeableTableParser, type TableState
 
 /** Bytes parsed per turn before the next turn goes to the other thread. */
 const TURN_BYTES = 4 * 1024 ** 2;
-/** Segments posted and not yet parsed before the reader waits. */
+/** Segments posted and not yet parsed; with that many out, this thread takes the next turn too. */
 const MAX_IN_FLIGHT = 3;
 
 const WORKER_URL = new URL("./table-worker.js", import.meta.url);
@@ -39,7 +40,6 @@ export class ParallelTableFeeder {
   private parts: Buffer[] = [];
   private partBytes = 0;
   private inFlight = 0;
-  private drained: (() => void) | undefined;
   private finalState: ((reply: { state: TableState; longLines: number[] }) => void) | undefined;
   private failure: Error | undefined;
   /** Segment buffers the worker gave back, reused so that memory stays at a few segments. */
@@ -59,12 +59,10 @@ export class ParallelTableFeeder {
       if (m.kind === "done") {
         this.inFlight--;
         if (this.spare.length < MAX_IN_FLIGHT + 1) this.spare.push(m.bytes.buffer as ArrayBuffer);
-        this.release();
       } else this.finalState?.(m);
     });
     this.worker.on("error", (e) => {
       this.failure = e;
-      this.release();
       this.finalState?.({ state: emptyState(), longLines: [] });
     });
   }
@@ -78,12 +76,12 @@ export class ParallelTableFeeder {
     return this.splitter.longLines;
   }
 
-  /** Takes the next chunk of the file; resolves when the reader may go on. */
-  write(chunk: Buffer): void | Promise<void> {
+  /** Takes the next chunk of the file (never waits: a busy worker means this thread parses). */
+  write(chunk: Buffer): void {
     if (!this.workerTurn) {
       this.splitter.write(chunk);
       this.turnBytes += chunk.length;
-      if (this.turnBytes >= this.turnSize && !this.failure) {
+      if (this.turnBytes >= this.turnSize && !this.failure && this.inFlight < MAX_IN_FLIGHT) {
         this.workerTurn = true;
         this.headDone = this.splitter.atLineStart;
         this.turnBytes = 0;
@@ -105,7 +103,6 @@ export class ParallelTableFeeder {
     this.partBytes += chunk.length;
     if (this.partBytes < this.turnSize) return;
     this.postSegment();
-    return this.inFlight >= MAX_IN_FLIGHT ? new Promise<void>((resolve) => (this.drained = resolve)) : undefined;
   }
 
   async end(): Promise<ParseResult<ConntrackTable>> {
@@ -158,13 +155,6 @@ export class ParallelTableFeeder {
     this.worker.postMessage({ kind: "segment", bytes: body, firstLine }, [segment.buffer]);
   }
 
-  private release(): void {
-    if ((this.inFlight < MAX_IN_FLIGHT || this.failure) && this.drained) {
-      const d = this.drained;
-      this.drained = undefined;
-      d();
-    }
-  }
 }
 
 /** A state that adds nothing (the worker failed before it could answer). */
