@@ -12,7 +12,7 @@
  * anchored or literal-led regex without nested quantifiers, so untrusted text cannot make it hang.
  */
 import { z } from "zod";
-import { parseLogPacket } from "./log-packet.js";
+import { isLogPacket, parseLogPacket } from "./log-packet.js";
 
 const int = z.number().int();
 const optStr = z.string().optional();
@@ -116,10 +116,17 @@ function pattern<C extends KlogClass>(cls: C, hint: string, re: RegExp, fields: 
 
 const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number.parseInt(s, 10));
 const ctModule = (s: string | undefined): "ip_conntrack" | "nf_conntrack" => (s === "ip_conntrack" ? "ip_conntrack" : "nf_conntrack");
-/** Drop undefined members so outputs compare and serialise cleanly. */
+/**
+ * Drop undefined members so outputs compare and serialise cleanly: a copy without them, members in
+ * the same order (a copy rather than `delete`, which would turn the object into a slow dictionary).
+ */
 function clean<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
+  const r: Record<string, unknown> = {};
+  for (const k in o) {
+    const v = o[k];
+    if (v !== undefined) r[k] = v;
+  }
+  return r as T;
 }
 
 /**
@@ -267,15 +274,93 @@ export interface Classified {
 /** Longest prefix of a message that classification looks at. */
 export const CLASSIFY_MAX_CHARS = 4096;
 
+/** classifyIndex() of a LOG-target packet line. */
+export const LOG_PACKET_INDEX = -2;
+/** classifyIndex() of a message no pattern matches. */
+export const OTHER_INDEX = -1;
+
+/** The part of a message text that classification reads: the first CLASSIFY_MAX_CHARS, trimmed. */
+export function prepareText(text: string): string {
+  return (text.length > CLASSIFY_MAX_CHARS ? text.slice(0, CLASSIFY_MAX_CHARS) : text).trim();
+}
+
+/**
+ * Which rule classifies a prepared text (see prepareText): LOG_PACKET_INDEX, the index in
+ * klogPatterns of the first pattern whose hint and regex match, or OTHER_INDEX. Builds no fields.
+ */
+export function classifyIndex(t: string): number {
+  if (isLogPacket(t)) return LOG_PACKET_INDEX;
+  for (let i = 0; i < klogPatterns.length; i++) {
+    const p = klogPatterns[i] as KlogPattern;
+    if (t.includes(p.hint) && p.re.test(t)) return i;
+  }
+  return OTHER_INDEX;
+}
+
+/** The class of a classifyIndex() result. */
+export function classOfIndex(i: number): KlogClass {
+  if (i === LOG_PACKET_INDEX) return "log-packet";
+  return klogPatterns[i]?.cls ?? "other";
+}
+
+/** The fields of a prepared text whose classifyIndex() is `i`. */
+export function fieldsOfIndex(i: number, t: string): KlogFieldsFor<KlogClass> {
+  if (i === LOG_PACKET_INDEX) return parseLogPacket(t) ?? {};
+  const p = klogPatterns[i];
+  if (!p) return {};
+  const m = p.re.exec(t);
+  return m ? p.fields(m) : {};
+}
+
+/*
+ * Whole-text shapes of the two messages that fill netfilter logs, so that the parser can classify
+ * them with one capture-free regex (also folded into the line-prefix regexes of line-formats.ts).
+ * A text of either shape is printable ASCII (no control character), has no surrounding space, is
+ * shorter than CLASSIFY_MAX_CHARS, and contains no `IN=` (not a LOG line), so:
+ * - CT_FULL_SHAPE is a case of the first pattern, ct-table-full: classifyIndex gives CT_FULL_INDEX;
+ * - RATELIMIT_SHAPE holds no hint of a pattern before ratelimit-summary (its letters are fixed, the
+ *   number is digits) and matches that pattern: classifyIndex gives RATELIMIT_INDEX, func
+ *   net_ratelimit, and the number (at most 15 digits, exact) as the count.
+ * test/parsers/kernel-log-fast.test.ts ("whole-text shapes") checks this on varied texts and near misses.
+ */
+export const CT_FULL_INDEX = klogPatterns.findIndex((p) => p.cls === "ct-table-full");
+export const RATELIMIT_INDEX = klogPatterns.findIndex((p) => p.cls === "ratelimit-summary");
+export const CT_FULL_SHAPE = String.raw`(?:(?:nf|ip)_conntrack: ){0,2}table full(?: in netns \d{1,20})?, dropping packet\.?`;
+export const RATELIMIT_SHAPE = String.raw`net_ratelimit: \d{1,15} callbacks suppressed`;
+/** Either shape, to the end of the line. */
+export const KNOWN_SHAPES = `(?:${CT_FULL_SHAPE}|${RATELIMIT_SHAPE})$`;
+export const SHAPE_NONE = 0;
+export const SHAPE_CT_FULL = 1;
+export const SHAPE_RATELIMIT = 2;
+/** Offset of the number in a RATELIMIT_SHAPE text. */
+export const RATELIMIT_SHAPE_NUMBER = "net_ratelimit: ".length;
+
+const CT_FULL_AT = new RegExp(`${CT_FULL_SHAPE}$`, "y");
+const RATELIMIT_AT = new RegExp(`${RATELIMIT_SHAPE}$`, "y");
+
+/** Which shape line.slice(at) has (SHAPE_NONE: neither). */
+export function shapeAt(line: string, at: number): number {
+  const c = line.charCodeAt(at);
+  if (c === 0x6e || c === 0x69 || c === 0x74) {
+    CT_FULL_AT.lastIndex = at;
+    if (CT_FULL_AT.test(line)) return SHAPE_CT_FULL;
+    if (c === 0x6e) {
+      RATELIMIT_AT.lastIndex = at;
+      if (RATELIMIT_AT.test(line)) return SHAPE_RATELIMIT;
+    }
+  }
+  return SHAPE_NONE;
+}
+
+/** Which shape line.slice(at) has, knowing that it has one of them. */
+export function knownShapeAt(line: string, at: number): number {
+  // `ne`t_ratelimit against `nf`_, `ip`_ and `ta`ble.
+  return line.charCodeAt(at + 1) === 0x65 ? SHAPE_RATELIMIT : SHAPE_CT_FULL;
+}
+
 /** Classify one message text (syslog/dmesg prefix already stripped). */
 export function classifyMessage(text: string): Classified {
-  const t = (text.length > CLASSIFY_MAX_CHARS ? text.slice(0, CLASSIFY_MAX_CHARS) : text).trim();
-  const pkt = parseLogPacket(t);
-  if (pkt) return { cls: "log-packet", fields: pkt };
-  for (const p of klogPatterns) {
-    if (!t.includes(p.hint)) continue;
-    const m = p.re.exec(t);
-    if (m) return { cls: p.cls, fields: p.fields(m) };
-  }
-  return { cls: "other", fields: {} };
+  const t = prepareText(text);
+  const i = classifyIndex(t);
+  return { cls: classOfIndex(i), fields: fieldsOfIndex(i, t) };
 }

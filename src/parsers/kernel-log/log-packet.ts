@@ -21,6 +21,23 @@ export interface LogPacketFields {
 
 const WINDOW = 1024;
 const KEY_VALUE = /(?:^| )(SRC|DST|PROTO|SPT|DPT)=(\S+)/g;
+/** A SRC= or DST= field that KEY_VALUE would read (a field can only start at the window start or after a space). */
+const SRC_OR_DST = /(?:^| )(?:SRC|DST)=\S/;
+
+/**
+ * Whether parseLogPacket(text) would return fields, without building them (the classifier asks
+ * this of every message; the fields are only read for kept messages).
+ */
+export function isLogPacket(text: string): boolean {
+  const i = text.indexOf("IN=");
+  if (i < 0 || i > 256) return false;
+  const outAt = text.indexOf(" OUT=", i + 3);
+  if (outAt < 0) return false;
+  // The interface name must have no space: the first space after IN= is the one of " OUT=".
+  if (text.indexOf(" ", i + 3) < outAt) return false;
+  const rest = text.slice(outAt + 5, outAt + 5 + WINDOW);
+  return rest.includes("MAC=") || SRC_OR_DST.test(rest);
+}
 
 export function parseLogPacket(text: string): LogPacketFields | undefined {
   const i = text.indexOf("IN=");

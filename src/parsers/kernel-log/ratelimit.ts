@@ -28,9 +28,11 @@ export function candidateClasses(func: string): readonly KlogClass[] | undefined
 
 const NEVER_TARGET: ReadonlySet<KlogClass> = new Set<KlogClass>(["other", "ratelimit-summary", "kernel-version"]);
 
-interface Seen<M> {
+/** The last message of a class; updated in place (one object per class, not one per message). */
+export interface Seen<M> {
   msg: M;
   cls: KlogClass;
+  /** -1 until a message of the class is seen. */
   index: number;
 }
 
@@ -38,6 +40,7 @@ interface Pending<M> {
   n: number;
   index: number;
   candidates: readonly KlogClass[] | undefined;
+  /** A copy of the nearest matching message before the summary (Seen objects change later). */
   before: Seen<M> | undefined;
 }
 
@@ -56,10 +59,10 @@ export class SuppressionAttributor<M> {
     if (candidates) {
       for (const c of candidates) {
         const s = this.last.get(c);
-        if (s && (!best || s.index > best.index)) best = s;
+        if (s && s.index >= 0 && (!best || s.index > best.index)) best = s;
       }
     } else {
-      for (const s of this.last.values()) if (!best || s.index > best.index) best = s;
+      for (const s of this.last.values()) if (s.index >= 0 && (!best || s.index > best.index)) best = s;
     }
     return best;
   }
@@ -72,11 +75,28 @@ export class SuppressionAttributor<M> {
   /** A summary `func: n callbacks suppressed` seen as message number `index`. */
   summary(func: string, n: number, index: number): void {
     const candidates = candidateClasses(func);
-    this.pending.push({ n, index, candidates, before: this.nearestBefore(candidates) });
+    const b = this.nearestBefore(candidates);
+    this.pending.push({ n, index, candidates, before: b ? { msg: b.msg, cls: b.cls, index: b.index } : undefined });
   }
 
   /** Any other finished message, in order. */
   message(msg: M, cls: KlogClass, index: number): void {
+    this.messageIn(this.slot(cls), msg, cls, index);
+  }
+
+  /** Where messages of `cls` are remembered (undefined: never credited), for messageIn. */
+  slot(cls: KlogClass): Seen<M> | undefined {
+    if (NEVER_TARGET.has(cls)) return undefined;
+    let s = this.last.get(cls);
+    if (!s) {
+      s = { msg: undefined as M, cls, index: -1 };
+      this.last.set(cls, s);
+    }
+    return s;
+  }
+
+  /** message() with the class's slot() looked up once by the caller. */
+  messageIn(slot: Seen<M> | undefined, msg: M, cls: KlogClass, index: number): void {
     if (this.pending.length > 0) {
       const keep: Pending<M>[] = [];
       for (const p of this.pending) {
@@ -89,7 +109,10 @@ export class SuppressionAttributor<M> {
       }
       this.pending = keep;
     }
-    if (!NEVER_TARGET.has(cls)) this.last.set(cls, { msg, cls, index });
+    if (slot) {
+      slot.msg = msg;
+      slot.index = index;
+    }
   }
 
   end(): void {

@@ -1,10 +1,9 @@
 /**
  * Bounded keeping of classified messages and per-class totals (weeks of logs, 1 M lines):
- * up to MAX_KEPT_PER_CLASS messages per class, then only counts and the last occurrence.
+ * up to MAX_KEPT_PER_CLASS messages per class (counted in the parser's per-class totals), then
+ * only counts and the last occurrence.
  * `other` messages are only counted, except lines of the firewall-related programs below.
  */
-import type { KlogClass } from "./classify.js";
-
 export const MAX_KEPT_PER_CLASS = 5000;
 
 /** Non-kernel programs whose unclassified lines analyzers still want (iptables.service output, …). */
@@ -17,26 +16,4 @@ export function isRelevantProgramLine(program: string | undefined, text: string)
   if (RELEVANT_PROGRAM.test(program)) return true;
   if (program === "systemd" || program === "init") return RELEVANT_WORDS.test(text.slice(0, 512));
   return false;
-}
-
-export interface ClassCounter {
-  count: number;
-  suppressed: number;
-  kept: number;
-}
-
-export class ClassBudget {
-  private readonly kept = new Map<KlogClass, number>();
-
-  /** True when one more message of `cls` may be kept. */
-  take(cls: KlogClass): boolean {
-    const n = this.kept.get(cls) ?? 0;
-    if (n >= MAX_KEPT_PER_CLASS) return false;
-    this.kept.set(cls, n + 1);
-    return true;
-  }
-
-  keptOf(cls: KlogClass): number {
-    return this.kept.get(cls) ?? 0;
-  }
 }
