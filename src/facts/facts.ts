@@ -428,7 +428,8 @@ function mergeKernelLogs(facts: Facts): KernelEvent[] {
   const kept: KernelEvent[] = [];
   // By class, then text (two map lookups instead of one on a class+text string built per message).
   // Uptimes count in whole microseconds, as dmesg prints them.
-  type Seen = { uptimes: Map<number, number>; times: number[] };
+  // Wall times stay ISO strings until a message without uptime needs them compared (most have one).
+  type Seen = { uptimes: Map<number, number>; times: string[]; ms?: number[] };
   const earlier = new Map<string, Map<string, Seen>>();
   const lookup = (maps: Map<string, Map<string, Seen>>, m: KernelEvent): Seen | undefined => maps.get(m.class)?.get(m.text);
   const store = (maps: Map<string, Map<string, Seen>>, m: KernelEvent, seen: Seen): void => {
@@ -445,7 +446,7 @@ function mergeKernelLogs(facts: Facts): KernelEvent[] {
       let prior = lookup(working, m);
       if (!prior) {
         const e = lookup(earlier, m);
-        if (e) store(working, m, (prior = { uptimes: new Map(e.uptimes), times: [...e.times] }));
+        if (e) store(working, m, (prior = { uptimes: new Map(e.uptimes), times: [...e.times], ...(e.ms ? { ms: [...e.ms] } : {}) }));
       }
       const micros = m.uptime !== undefined ? Math.round(m.uptime * 1e6) : undefined;
       if (prior) {
@@ -455,17 +456,21 @@ function mergeKernelLogs(facts: Facts): KernelEvent[] {
           continue;
         }
         const t = m.wallTime && m.uptime === undefined ? Date.parse(m.wallTime) : undefined;
-        const at = t === undefined ? -1 : prior.times.findIndex((x) => Math.abs(x - t) <= 2000);
-        if (at >= 0) {
-          prior.times.splice(at, 1);
-          continue;
+        if (t !== undefined) {
+          const ms = (prior.ms ??= prior.times.map((x) => Date.parse(x)));
+          const at = ms.findIndex((x) => Math.abs(x - t) <= 2000);
+          if (at >= 0) {
+            ms.splice(at, 1);
+            prior.times.splice(at, 1);
+            continue;
+          }
         }
       }
       kept.push(m);
       let idx = lookup(absorbed, m);
       if (!idx) store(absorbed, m, (idx = { uptimes: new Map(), times: [] }));
       if (micros !== undefined) idx.uptimes.set(micros, (idx.uptimes.get(micros) ?? 0) + 1);
-      if (m.wallTime) idx.times.push(Date.parse(m.wallTime));
+      if (m.wallTime) idx.times.push(m.wallTime);
     }
     for (const [cls, byText] of absorbed) {
       for (const [text, idx] of byText) {
@@ -477,6 +482,7 @@ function mergeKernelLogs(facts: Facts): KernelEvent[] {
         } else {
           for (const [u, n] of idx.uptimes) prior.uptimes.set(u, (prior.uptimes.get(u) ?? 0) + n);
           for (const t of idx.times) prior.times.push(t);
+          prior.ms = undefined;
         }
       }
     }
