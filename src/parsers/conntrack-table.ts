@@ -21,7 +21,7 @@ import { z } from "zod";
 import type { LineParser, ParseResult, ParseWarning, ParserFactory } from "./types.js";
 import { BoundedCounter, type CounterState, topCountsSchema } from "./conntrack/bounded-counter.js";
 import { provenanceAt, provenanceSchema, readToolMessage, skippedLineWarning, toolMessageSchema, type ToolMessage } from "./conntrack/common.js";
-import { type ByteRange, NameInterner, digitsValue, emptyEntry, isDigits, readEntryLine } from "./conntrack/entry-line.js";
+import { type ByteRange, NOT_V4, NameInterner, digitsValue, emptyEntry, isDigits, readEntryLine } from "./conntrack/entry-line.js";
 
 /** TCP established timeout default (kernel-facts §2.2). */
 export const TCP_ESTABLISHED_DEFAULT = 432000;
@@ -160,8 +160,8 @@ export function createTableParser(options: TableOptions = {}): ParserFactory<Con
       }
       for (let i = 0; i < f.flagCount; i++) byFlag.add(f.flagIds[i] as number, f.flags[i] as string);
       if (f.dport.start >= 0) byDport.add(portKey(buf, f.dport, f.l4, f.l4Id));
-      sources.add(addressKey(buf, f.src));
-      destinations.add(addressKey(buf, f.dst));
+      sources.add(f.srcV4 !== NOT_V4 ? f.srcV4 : text(buf, f.src));
+      destinations.add(f.dstV4 !== NOT_V4 ? f.dstV4 : text(buf, f.dst));
       byZone.add(f.zone.start >= 0 ? numberKey(buf, f.zone) : 0);
       byMark.add(f.mark.start >= 0 ? numberKey(buf, f.mark) : "(none)");
       if (f.use.start >= 0) {
@@ -391,26 +391,6 @@ class NameTally {
     }
     this.counts.fill(0);
   }
-}
-
-/** Canonical dotted-quad IPv4 as an int32 (no allocation); anything else as its text. */
-function addressKey(buf: Uint8Array, r: ByteRange): string | number {
-  let value = 0, octet = 0, digits = 0, dots = 0;
-  for (let i = r.start; i < r.end; i++) {
-    const c = buf[i] as number;
-    if (c >= 48 && c <= 57) {
-      if (digits > 0 && octet === 0) return text(buf, r); // leading zero: not canonical
-      octet = octet * 10 + (c - 48);
-      if (++digits > 3 || octet > 255) return text(buf, r);
-    } else if (c === 46 && digits > 0 && dots < 3) {
-      value = (value << 8) | octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else return text(buf, r);
-  }
-  if (dots !== 3 || digits === 0) return text(buf, r);
-  return (value << 8) | octet;
 }
 
 function ipv4Text(k: number): string {

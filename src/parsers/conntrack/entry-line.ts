@@ -36,6 +36,9 @@ export interface EntryFields {
   /** Original direction tuple. */
   src: ByteRange;
   dst: ByteRange;
+  /** `src`/`dst` as an int32 when it is a canonical dotted quad, else NOT_V4 (read while scanning). */
+  srcV4: number;
+  dstV4: number;
   dport: ByteRange;
   mark: ByteRange;
   zone: ByteRange;
@@ -56,7 +59,7 @@ const range = (): ByteRange => ({ start: -1, end: -1 });
 export function emptyEntry(): EntryFields {
   return {
     event: null, eventId: -1, l3: null, l3Id: -1, l4: "", l4Id: -1, timeout: -1, state: null, stateId: -1,
-    src: range(), dst: range(), dport: range(), mark: range(), zone: range(), use: range(),
+    src: range(), dst: range(), srcV4: NOT_V4, dstV4: NOT_V4, dport: range(), mark: range(), zone: range(), use: range(),
     flags: [], flagIds: new Int32Array(MAX_FLAGS), flagCount: 0, packets: -1, bytes: -1,
   };
 }
@@ -160,6 +163,37 @@ function isStateName(buf: Uint8Array, start: number, end: number): boolean {
     if (!((c >= 65 && c <= 90) || c === 95)) return false;
   }
   return true;
+}
+
+/** Marks an address that is not a canonical dotted quad (outside the int32 range, so never a value). */
+export const NOT_V4 = 2 ** 32;
+let lastV4 = NOT_V4;
+
+/**
+ * Token end from p, reading a canonical dotted-quad IPv4 on the way into `lastV4` (NOT_V4 when the
+ * token is anything else: IPv6, a leading zero, an octet over 255).
+ */
+function scanAddress(buf: Uint8Array, p: number, end: number): number {
+  let value = 0, octet = 0, digits = 0, dots = 0, ok = true;
+  while (p < end) {
+    const c = buf[p] as number;
+    if (c === SPACE || c === TAB) break;
+    if (ok) {
+      if (c >= 48 && c <= 57) {
+        if (digits > 0 && octet === 0) ok = false;
+        octet = octet * 10 + (c - 48);
+        if (++digits > 3 || octet > 255) ok = false;
+      } else if (c === 46 && digits > 0 && dots < 3) {
+        value = (value << 8) | octet;
+        octet = 0;
+        digits = 0;
+        dots++;
+      } else ok = false;
+    }
+    p++;
+  }
+  lastV4 = ok && dots === 3 && digits > 0 ? (value << 8) | octet : NOT_V4;
+  return p;
 }
 
 function skipSpaces(buf: Uint8Array, p: number, end: number): number {
@@ -275,12 +309,14 @@ export function readEntryLine(buf: Uint8Array, start: number, end: number, out: 
 
   // Original tuple: `src=` must come first, then `dst=`.
   if (!(keyIs(buf, p, 3, "src") && buf[p + 3] === EQ)) return false;
-  const srcEnd = tokenEnd(buf, p + 4, end);
+  const srcEnd = scanAddress(buf, p + 4, end);
+  out.srcV4 = lastV4;
   if (srcEnd === p + 4 || srcEnd - p - 4 > MAX_VALUE_BYTES) return false;
   setRange(out.src, p + 4, srcEnd);
   const dstAt = skipSpaces(buf, srcEnd, end);
   if (!(keyIs(buf, dstAt, 3, "dst") && buf[dstAt + 3] === EQ)) return false;
-  const dstEnd = tokenEnd(buf, dstAt + 4, end);
+  const dstEnd = scanAddress(buf, dstAt + 4, end);
+  out.dstV4 = lastV4;
   if (dstEnd === dstAt + 4 || dstEnd - dstAt - 4 > MAX_VALUE_BYTES) return false;
   setRange(out.dst, dstAt + 4, dstEnd);
 
