@@ -19,8 +19,8 @@ function hasTool(name: string): boolean {
 }
 
 /** Pipes `input` through `cmd -dc`; errors (corrupt data, truncation) surface on the returned stream. */
-function viaTool(cmd: string, input: Readable): Readable {
-  const child = spawn(cmd, ["-dc"], { stdio: ["pipe", "pipe", "pipe"] });
+function viaTool(cmd: string, input: Readable, extraArgs: string[] = []): Readable {
+  const child = spawn(cmd, [...extraArgs, "-dc"], { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => {
     if (stderr.length < 2000) stderr += d.toString();
@@ -86,7 +86,8 @@ export function decompressStream(kind: Compression, input: Readable, opts: { use
       return input.pipe(gunzip);
     }
     case "xz":
-      if (tool("xz")) return viaTool("xz", input);
+      // -T0: xz 5.4+ decompresses multi-block files (xz -T0 makes them) on every core; older xz ignores it.
+      if (tool("xz")) return viaTool("xz", input, ["-T0"]);
       return Readable.fromWeb(new xzDecompress.XzReadableStream(Readable.toWeb(input) as ReadableStream<Uint8Array>) as never);
     case "zstd":
       return tool("zstd") ? viaTool("zstd", input) : zstdInJs(input);
