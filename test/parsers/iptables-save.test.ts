@@ -104,6 +104,34 @@ describe("iptables-save", () => {
     expect(ms).toBeLessThan(10_000);
   });
 
+  it("shares equal matches and match lists between rules, frozen", () => {
+    const { value } = parse("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.1 -m conntrack --ctstate NEW -j ACCEPT\n-A INPUT -s 10.0.0.2 -m conntrack --ctstate NEW -j ACCEPT\n-A INPUT -p tcp -m conntrack --ctstate NEW -m tcp --dport 22 -j DROP\n-A INPUT -j DROP\nCOMMIT\n");
+    const [a, b, c, d] = value.tables[0]!.rules;
+    expect(a!.matches).toBe(b!.matches);
+    expect(c!.matches[0]).toBe(a!.matches[0]);
+    expect(Object.isFrozen(a!.matches) && Object.isFrozen(a!.matches[0])).toBe(true);
+    expect(c!.matches).toEqual([{ name: "conntrack", negated: false, options: "--ctstate NEW" }, { name: "tcp", negated: false, options: "--dport 22" }]);
+    expect(d!.matches).toEqual([]);
+    expect(value.tables[0]!.matchesUsed).toEqual({ conntrack: 3, tcp: 1 });
+  });
+
+  it("reads a rule word that is an Object.prototype name as a word", () => {
+    const { value } = parse('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m string --string toString --algo bm -m comment --comment "constructor" -j DROP\nCOMMIT\n');
+    const r = value.tables[0]!.rules[0]!;
+    expect(r.matches).toEqual([
+      { name: "string", negated: false, options: "--string toString --algo bm" },
+      { name: "comment", negated: false, options: '--comment "constructor"' },
+    ]);
+    expect(r.comment).toBe("constructor");
+    expect(r.target).toBe("DROP");
+  });
+
+  it("skips binary data inside a quoted word too", () => {
+    const { value, warnings } = parse('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "a\u0001b" -j ACCEPT\n-A INPUT -j DROP\nCOMMIT\n');
+    expect(warnings).toEqual([{ path: "sos_commands/networking/iptables-save", line: 3, message: "binary data skipped" }]);
+    expect(value.tables[0]!.rules.map((r) => r.target)).toEqual(["DROP"]);
+  });
+
   it("returns nothing for empty input", () => {
     const { value, warnings } = parse("");
     expect(value.tables).toEqual([]);

@@ -4,16 +4,28 @@
  * duplicates, unreferenced user chains, chains reached from hot hooks, and the command name that
  * edits a given view (iptables / iptables-legacy / iptables-nft / ip6tables…).
  *
- * `rulesets.ts` gives one unified view of every rule; it keeps matches but not the -s/-d columns
- * nor the position of a rule inside its chain, which consolidation and `iptables -R CHAIN N` need,
- * so this module reads the parsed iptables-save / listing / nft sources again (cheap: one pass).
+ * iptables-save rules are the `SaveRuleView`s of `rulesets.ts` (one small object per rule, read
+ * through getters: -s/-d, position in the chain, the rule's text); listings and nft rule sets are
+ * read again here into plain raw rules. Duplicates and consolidation groups come from one pass
+ * over the rules that keys each rule by its text without building strings where it can (see
+ * `groupRules`): 200,000 rules take a fifth of a second.
  */
 import type { Facts } from "../../facts/facts.js";
 import type { IptablesList } from "../../parsers/iptables-list.js";
-import type { IptablesSave } from "../../parsers/iptables-save.js";
+import type { IptablesSave, SaveChain, SaveRule } from "../../parsers/iptables-save.js";
 import type { NftRuleset } from "../../parsers/rules/nft-model.js";
 import type { Evidence } from "../../report/schema.js";
-import { type RuleOrigin, ruleSets } from "./rulesets.js";
+import {
+  type RuleOrigin,
+  SaveRuleView,
+  type SaveViewContext,
+  ruleSets,
+  saveRuleViews,
+  specBody,
+  stripCounters,
+  synthSaveSpec,
+  withoutAddress,
+} from "./rulesets.js";
 
 /** One rule with the columns consolidation needs. */
 export interface RawRule {
@@ -90,65 +102,167 @@ const NFT_ORIGINS = ["nft-ruleset", "nft-ruleset-json", "netns-nft-ruleset", "sa
 
 const ANY = new Set(["0.0.0.0/0", "::/0", "anywhere"]);
 
-/** Strips a leading `[p:b] ` counter block of `iptables-save -c`. */
-function stripCounters(line: string): string {
-  return line.replace(/^\[\d+:\d+\]\s+/, "").trim();
-}
-
-/** Removes `-s ADDR` / `-d ADDR` (with a possible `!`) from a save rule text. */
-function withoutAddress(spec: string, flag: "-s" | "-d"): string {
-  const re = flag === "-s" ? /(^|\s)(?:! )?-s (\S+)(?=\s|$)/ : /(^|\s)(?:! )?-d (\S+)(?=\s|$)/;
-  return spec.replace(re, `$1${flag} <ADDR>`).replace(/\s+/g, " ").trim();
-}
-
-function saveRaw(facts: Facts, origin: RuleOrigin, path: string, value: IptablesSave, live: boolean, netns?: string): RawRule[] {
-  const out: RawRule[] = [];
+/**
+ * The save rules of one source as raw rules: the unified views of `rulesets.ts` themselves when they
+ * agree (same family, same match names: always but for odd files), else views of their own.
+ */
+function saveRaw(facts: Facts, origin: RuleOrigin, source: object, path: string, value: IptablesSave): RawRule[] {
   const header = value.headers[0];
   const fam: "ipv4" | "ipv6" = header?.family === "ipv6" || origin.startsWith("ip6") || /rules\.v6$|ip6tables$/.test(path) ? "ipv6" : "ipv4";
-  for (const t of value.tables) {
-    const pos = new Map<string, number>();
-    for (const r of t.rules) {
-      const n = (pos.get(r.chain) ?? 0) + 1;
-      pos.set(r.chain, n);
-      const lineText = facts.lineText(path, r.provenance.line);
-      const spec = lineText !== undefined && /-A\s/.test(lineText) ? stripCounters(lineText) : synthSaveSpec(r);
-      const body = spec.replace(/^-A \S+\s*/, "");
-      out.push({
-        origin,
-        live,
-        family: fam,
-        table: t.name,
-        chain: r.chain,
-        position: n,
-        ...(r.source !== undefined ? { source: r.source } : {}),
-        ...(r.destination !== undefined ? { destination: r.destination } : {}),
-        shapeBySource: r.source !== undefined && !r.source.startsWith("!") ? withoutAddress(body, "-s") : "",
-        shapeByDestination: r.destination !== undefined && !r.destination.startsWith("!") ? withoutAddress(body, "-d") : "",
-        identity: body,
-        spec,
-        ...(r.target ? { target: r.target } : {}),
-        matches: r.matches.map((m) => m.name),
-        ...(r.counters ? { counters: r.counters } : {}),
-        path,
-        line: r.provenance.line,
-        ...(netns ? { netns } : {}),
-        kind: "save",
-      });
+  const views = saveRuleViews(facts, source) ?? [];
+  let out: SaveRuleView[] | undefined;
+  const contexts = new Map<SaveViewContext, SaveViewContext>();
+  for (let i = 0; i < views.length; i++) {
+    const v = views[i]!;
+    const sameNames = sameMatchNames(v.shape.matches, v.rule);
+    if (v.ctx.family === fam && sameNames) {
+      out?.push(v);
+      continue;
     }
+    out ??= views.slice(0, i);
+    let ctx = contexts.get(v.ctx);
+    if (!ctx) contexts.set(v.ctx, (ctx = { ...v.ctx, family: fam }));
+    const shape = sameNames ? v.shape : { ...v.shape, matches: v.rule.matches.map((m) => m.name) };
+    out.push(new SaveRuleView(ctx, v.rule, shape, v.position));
   }
-  return out;
+  return out ?? views;
 }
 
-function synthSaveSpec(r: IptablesSave["tables"][number]["rules"][number]): string {
-  const parts = [`-A ${r.chain}`];
-  if (r.source) parts.push(r.source.startsWith("!") ? `! -s ${r.source.slice(1)}` : `-s ${r.source}`);
-  if (r.destination) parts.push(r.destination.startsWith("!") ? `! -d ${r.destination.slice(1)}` : `-d ${r.destination}`);
-  if (r.inInterface) parts.push(`-i ${r.inInterface}`);
-  if (r.outInterface) parts.push(`-o ${r.outInterface}`);
-  if (r.protocol) parts.push(`-p ${r.protocol}`);
-  for (const m of r.matches) if (!m.implicit) parts.push(`-m ${m.name} ${m.options}`.trim());
-  if (r.target) parts.push(`${r.goto ? "-g" : "-j"} ${r.target}${r.targetOptions ? ` ${r.targetOptions}` : ""}`);
-  return parts.join(" ");
+function sameMatchNames(names: readonly string[], r: SaveRule): boolean {
+  const ms = r.matches;
+  if (names.length !== ms.length) return false;
+  for (let i = 0; i < ms.length; i++) if (names[i] !== ms[i]!.name) return false;
+  return true;
+}
+
+/**
+ * What duplicate and consolidation grouping read of a rule (filled in place: no object per rule).
+ * A shape that starts with `-s <ADDR>` (`-d <ADDR>`) may be given as the text after that prefix
+ * only (`…Rest`, a slice of the rule's line: no string built per rule); the other shapes in full.
+ */
+interface RuleKeys {
+  identity: string;
+  shapeBySource: string;
+  sourceRest: string | undefined;
+  /**
+   * With sourceRest: the address text, when the identity is exactly `-s ADDRESS` + sourceRest
+   * (duplicates are then found among the rules of the same rest, by address: no identity key).
+   */
+  sourceAddress: string | undefined;
+  shapeByDestination: string;
+  destinationRest: string | undefined;
+}
+
+type KeysOf = (r: RawRule, out: RuleKeys) => void;
+
+const plainKeys: KeysOf = (r, out) => {
+  out.identity = r.identity;
+  out.shapeBySource = r.shapeBySource;
+  out.sourceRest = out.sourceAddress = undefined;
+  out.shapeByDestination = r.shapeByDestination;
+  out.destinationRest = undefined;
+};
+
+/**
+ * The keys of a save rule, as `SaveRuleView`'s getters compute them (spec from the line, body,
+ * address removed), with the regular expressions replaced by plain scans when the text has no
+ * whitespace but single spaces (what iptables-save prints); any other text takes the getters' way.
+ */
+function saveKeys(facts: Facts, path: string): KeysOf {
+  return (raw, out) => {
+    const r = (raw as SaveRuleView).rule;
+    const lineText = facts.lineText(path, r.provenance.line);
+    let body = lineText !== undefined ? plainBody(lineText) : undefined;
+    let plain = body !== undefined;
+    if (body === undefined) {
+      body = specBody(lineText !== undefined && /-A\s/.test(lineText) ? stripCounters(lineText) : synthSaveSpec(r));
+      plain = isPlainText(body);
+    }
+    out.identity = body;
+    const src = r.source;
+    const dst = r.destination;
+    out.shapeBySource = out.shapeByDestination = "";
+    out.sourceRest = out.sourceAddress = out.destinationRest = undefined;
+    if (src !== undefined && !src.startsWith("!")) {
+      if (!plain) out.shapeBySource = withoutAddress(body, "-s");
+      else if ((out.sourceRest = plainRestAfterAddress(body, "-s")) === undefined) out.shapeBySource = plainWithoutAddress(body, "-s");
+      else {
+        const end = body.length - out.sourceRest.length;
+        out.sourceAddress = end - 3 === src.length && body.startsWith(src, 3) ? src : body.slice(3, end);
+      }
+    }
+    if (dst !== undefined && !dst.startsWith("!")) {
+      if (!plain) out.shapeByDestination = withoutAddress(body, "-d");
+      else if ((out.destinationRest = plainRestAfterAddress(body, "-d")) === undefined) out.shapeByDestination = plainWithoutAddress(body, "-d");
+    }
+  };
+}
+
+/**
+ * For a plain body that starts with `-s ADDR` (`-d ADDR`), where `withoutAddress` puts `-s <ADDR>`:
+ * the text after the address. Undefined otherwise.
+ */
+function plainRestAfterAddress(body: string, flag: "-s" | "-d"): string | undefined {
+  if (!body.startsWith(flag) || body.charCodeAt(2) !== 0x20 || body.length < 4 || body.charCodeAt(3) === 0x20) return undefined;
+  const end = body.indexOf(" ", 3);
+  return end < 0 ? "" : body.slice(end);
+}
+
+/** `\s` of a regular expression. */
+function isSpace(c: number): boolean {
+  return (
+    c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
+}
+
+/** Whitespace other than a space, two spaces, a space at either end: what `isPlainText` rules out. */
+const NOT_PLAIN = /[^\S ]|  |^ | $/;
+
+/** True when the only whitespace of `s` is single spaces between words (none at either end). */
+export function isPlainText(s: string): boolean {
+  return !NOT_PLAIN.test(s);
+}
+
+/**
+ * The body (`specBody(stripCounters(line))`) of a plain `-A CHAIN …` or `[p:b] -A CHAIN …` line;
+ * undefined for any other line.
+ */
+export function plainBody(line: string): string | undefined {
+  let i = 0;
+  if (line.charCodeAt(0) === 0x5b) {
+    // [digits:digits] and one space
+    let j = 1;
+    while (j < line.length && line.charCodeAt(j) >= 0x30 && line.charCodeAt(j) <= 0x39) j++;
+    if (j === 1 || line.charCodeAt(j) !== 0x3a) return undefined;
+    const k = ++j;
+    while (j < line.length && line.charCodeAt(j) >= 0x30 && line.charCodeAt(j) <= 0x39) j++;
+    if (j === k || line.charCodeAt(j) !== 0x5d || line.charCodeAt(j + 1) !== 0x20) return undefined;
+    i = j + 2;
+  }
+  if (!line.startsWith("-A ", i) || NOT_PLAIN.test(line)) return undefined;
+  const sp = line.indexOf(" ", i + 3);
+  return sp < 0 ? "" : line.slice(sp + 1);
+}
+
+/** `withoutAddress(body, flag)` of a plain text (see `isPlainText`), without regular expressions. */
+export function plainWithoutAddress(body: string, flag: "-s" | "-d"): string {
+  const n = body.length;
+  const needle = `${flag} `;
+  for (let at = body.indexOf(needle); at >= 0; at = body.indexOf(needle, at + 1)) {
+    const addr = at + 3;
+    if (addr >= n || body.charCodeAt(addr) === 0x20) continue;
+    // Where the match starts: a space (or the start) before `! -s` or before `-s`.
+    let from: number;
+    if (at >= 2 && body.charCodeAt(at - 1) === 0x20 && body.charCodeAt(at - 2) === 0x21 && (at === 2 || body.charCodeAt(at - 3) === 0x20)) from = at === 2 ? -1 : at - 3;
+    else if (at === 0) from = -1;
+    else if (body.charCodeAt(at - 1) === 0x20) from = at - 1;
+    else continue;
+    let end = body.indexOf(" ", addr);
+    if (end < 0) end = n;
+    return from < 0 ? `${flag} <ADDR>${body.slice(end)}` : `${body.slice(0, from)} ${flag} <ADDR>${body.slice(end)}`;
+  }
+  return body;
 }
 
 function listRaw(path: string, value: IptablesList): RawRule[] {
@@ -234,41 +348,149 @@ function nftRaw(origin: RuleOrigin, path: string, value: NftRuleset, live: boole
   return out;
 }
 
-function groupsOf(origin: RuleOrigin, path: string, kind: RawRule["kind"], raw: RawRule[]): ConsolidationGroup[] {
-  const buckets = new Map<string, ConsolidationGroup>();
-  for (const r of raw) {
-    for (const field of ["source", "destination"] as const) {
-      const shape = field === "source" ? r.shapeBySource : r.shapeByDestination;
-      if (!shape) continue;
-      const key = `${r.table}\u0000${r.chain}\u0000${field}\u0000${shape}`;
-      let g = buckets.get(key);
-      if (!g) buckets.set(key, (g = { origin, path, family: r.family, table: r.table, chain: r.chain, field, ...(r.target ? { target: r.target } : {}), shape, rules: [], kind }));
-      g.rules.push(r);
-    }
-  }
-  const groups = [...buckets.values()].filter((g) => new Set(g.rules.map((r) => (g.field === "source" ? r.source : r.destination))).size >= MIN_CONSOLIDATION_GROUP);
-  // A rule set with many -s rules that all share one -d would give two groups of the same rules: keep the larger one.
-  groups.sort((a, b) => b.rules.length - a.rules.length);
-  const used = new Set<RawRule>();
-  const kept: ConsolidationGroup[] = [];
-  for (const g of groups) {
-    const fresh = g.rules.filter((r) => !used.has(r));
-    if (fresh.length < MIN_CONSOLIDATION_GROUP) continue;
-    for (const r of fresh) used.add(r);
-    kept.push({ ...g, rules: fresh });
-  }
-  return kept;
+/** Keys of one chain: key → index of its one rule (≥ 0), or −1 − index of its list. */
+interface ChainKeys {
+  identity: Map<string, number>;
+  /** Shapes by source given in full, and those after `-s <ADDR>` (see RuleKeys); the same by destination. */
+  bySource: Map<string, number> | undefined;
+  bySourceRest: Map<string, number> | undefined;
+  byDestination: Map<string, number> | undefined;
+  byDestinationRest: Map<string, number> | undefined;
 }
 
-function duplicatesOf(raw: RawRule[]): DuplicateGroup[] {
-  const by = new Map<string, RawRule[]>();
-  for (const r of raw) {
-    const k = `${r.table}\u0000${r.chain}\u0000${r.identity}`;
-    const list = by.get(k);
-    if (list) list.push(r);
-    else by.set(k, [r]);
+interface Bucket {
+  /** Index of the first rule: duplicate lists keep this order (the first time a key was seen). */
+  first: number;
+  /** first × 2 (+ 1 for destination): the order consolidation groups were first seen in. */
+  order: number;
+  field: "source" | "destination";
+  /** The key; the shape is `prefix + key`. */
+  key: string;
+  prefix: string;
+  rules: number[];
+}
+
+/** Adds rule `i` under `key`: a list is made at the second rule with that key. */
+function addKey(map: Map<string, number>, key: string, i: number, lists: Bucket[], field: Bucket["field"], prefix: string): void {
+  const at = map.get(key);
+  if (at === undefined) map.set(key, i);
+  else if (at >= 0) {
+    map.set(key, -1 - lists.length);
+    lists.push({ first: at, order: at * 2 + (field === "destination" ? 1 : 0), field, key, prefix, rules: [at, i] });
+  } else lists[-1 - at]!.rules.push(i);
+}
+
+const SOURCE_PREFIX = "-s <ADDR>";
+const DESTINATION_PREFIX = "-d <ADDR>";
+
+/** Files a shape by `field` under one key whatever way it was given (see RuleKeys). */
+function addShape(ck: ChainKeys, field: Bucket["field"], full: string, rest: string | undefined, i: number, buckets: Bucket[]): void {
+  const prefix = field === "source" ? SOURCE_PREFIX : DESTINATION_PREFIX;
+  if (rest === undefined) {
+    if (!full) return;
+    if (full.startsWith(prefix)) rest = full.slice(prefix.length);
   }
-  return [...by.values()].filter((l) => l.length > 1).map((l) => ({ table: l[0]!.table, chain: l[0]!.chain, rules: l }));
+  if (rest !== undefined) {
+    const map = field === "source" ? (ck.bySourceRest ??= new Map()) : (ck.byDestinationRest ??= new Map());
+    addKey(map, rest, i, buckets, field, prefix);
+  } else {
+    const map = field === "source" ? (ck.bySource ??= new Map()) : (ck.byDestination ??= new Map());
+    addKey(map, full, i, buckets, field, "");
+  }
+}
+
+const SMALL_BUCKET = 16;
+const smallDone = new Uint8Array(SMALL_BUCKET);
+
+/** Rules of one source-rest bucket with the same address (and so the same identity), as duplicate lists. */
+function duplicatesByAddress(rules: number[], addresses: (string | undefined)[], dups: Bucket[]): void {
+  if (rules.length <= SMALL_BUCKET) {
+    const done = smallDone.fill(0);
+    for (let a = 0; a < rules.length; a++) {
+      const addr = addresses[rules[a]!];
+      if (addr === undefined || done[a]) continue;
+      let list: Bucket | undefined;
+      for (let b = a + 1; b < rules.length; b++)
+        if (addresses[rules[b]!] === addr) {
+          done[b] = 1;
+          if (!list) dups.push((list = { first: rules[a]!, order: 0, field: "source", key: "", prefix: "", rules: [rules[a]!] }));
+          list.rules.push(rules[b]!);
+        }
+    }
+    return;
+  }
+  const byAddress = new Map<string, number>();
+  for (const x of rules) {
+    const addr = addresses[x];
+    if (addr !== undefined) addKey(byAddress, addr, x, dups, "source", "");
+  }
+}
+
+/**
+ * Exact duplicates (same table, chain and identity) and groups of same-shape rules that differ only
+ * by one address (consolidation candidates), in one pass over the rules.
+ */
+function groupRules(origin: RuleOrigin, path: string, kind: RawRule["kind"], raw: RawRule[], keysOf: KeysOf): { duplicates: DuplicateGroup[]; groups: ConsolidationGroup[] } {
+  const chains = new Map<string, ChainKeys>();
+  const dups: Bucket[] = [];
+  const buckets: Bucket[] = [];
+  const keys: RuleKeys = { identity: "", shapeBySource: "", sourceRest: undefined, sourceAddress: undefined, shapeByDestination: "", destinationRest: undefined };
+  /** Rule index → its source address, for rules whose identity is `-s ADDRESS` + their source rest. */
+  let addresses: (string | undefined)[] | undefined;
+  let table: string | undefined;
+  let chain: string | undefined;
+  let ck: ChainKeys | undefined;
+  for (let i = 0; i < raw.length; i++) {
+    const r = raw[i]!;
+    if (r.chain !== chain || r.table !== table || !ck) {
+      table = r.table;
+      chain = r.chain;
+      const k = `${table}\u0000${chain}`;
+      ck = chains.get(k);
+      if (!ck) chains.set(k, (ck = { identity: new Map(), bySource: undefined, bySourceRest: undefined, byDestination: undefined, byDestinationRest: undefined }));
+    }
+    keysOf(r, keys);
+    if (keys.sourceAddress !== undefined) (addresses ??= new Array<string | undefined>(raw.length))[i] = keys.sourceAddress;
+    else addKey(ck.identity, keys.identity, i, dups, "source", "");
+    addShape(ck, "source", keys.shapeBySource, keys.sourceRest, i, buckets);
+    addShape(ck, "destination", keys.shapeByDestination, keys.destinationRest, i, buckets);
+  }
+  if (addresses) for (const b of buckets) if (b.prefix === SOURCE_PREFIX) duplicatesByAddress(b.rules, addresses, dups);
+  dups.sort((a, b) => a.first - b.first);
+  const duplicates = dups.map((d) => {
+    const rules = d.rules.map((x) => raw[x]!);
+    return { table: rules[0]!.table, chain: rules[0]!.chain, rules };
+  });
+  // Groups with enough different addresses, larger first (ties: first seen first).
+  const candidates = buckets.filter((b) => {
+    if (b.rules.length < MIN_CONSOLIDATION_GROUP) return false;
+    const addrs = new Set<string | undefined>();
+    for (const x of b.rules) addrs.add(b.field === "source" ? raw[x]!.source : raw[x]!.destination);
+    return addrs.size >= MIN_CONSOLIDATION_GROUP;
+  });
+  candidates.sort((a, b) => b.rules.length - a.rules.length || a.order - b.order);
+  // A rule set with many -s rules that all share one -d would give two groups of the same rules: keep the larger one.
+  const used = new Uint8Array(raw.length);
+  const groups: ConsolidationGroup[] = [];
+  for (const b of candidates) {
+    const fresh = b.rules.filter((x) => used[x] === 0);
+    if (fresh.length < MIN_CONSOLIDATION_GROUP) continue;
+    for (const x of fresh) used[x] = 1;
+    const r = raw[b.first]!;
+    groups.push({ origin, path, family: r.family, table: r.table, chain: r.chain, field: b.field, ...(r.target ? { target: r.target } : {}), shape: b.prefix + b.key, rules: fresh.map((x) => raw[x]!), kind });
+  }
+  return { duplicates, groups };
+}
+
+function familyOf(raw: RawRule[]): RuleSetStats["family"] {
+  let v4 = false;
+  let v6 = false;
+  for (const r of raw) {
+    if (r.family === "ipv6") v6 = true;
+    else v4 = true;
+    if (v4 && v6) return "mixed";
+  }
+  return v6 ? "ipv6" : "ipv4";
 }
 
 const statsCache = new WeakMap<Facts, RuleSetStats[]>();
@@ -279,21 +501,19 @@ export function ruleSetStats(facts: Facts): RuleSetStats[] {
   if (hit) return hit;
   const views = ruleSets(facts);
   const out: RuleSetStats[] = [];
-  const familyOf = (raw: RawRule[]): RuleSetStats["family"] => {
-    const f = new Set(raw.map((r) => r.family));
-    return f.size > 1 ? "mixed" : f.has("ipv6") ? "ipv6" : "ipv4";
-  };
   for (const id of SAVE_ORIGINS)
     for (const p of facts.sources(id)) {
       const live = id !== "saved-rules";
-      const raw = saveRaw(facts, id, p.path, p.value, live, p.netns);
+      const raw = saveRaw(facts, id, p, p.path, p.value);
       const view = views.find((v) => v.path === p.path && v.origin === id);
-      const unref = p.value.tables.flatMap((t) =>
-        t.unreferencedChains.map((c) => {
-          const ch = t.chains.find((x) => x.name === c);
-          return { table: t.name, chain: c, path: p.path, line: ch?.provenance.line ?? t.provenance.line };
-        }),
-      );
+      const unref: RuleSetStats["unreferencedChains"] = [];
+      for (const t of p.value.tables) {
+        if (t.unreferencedChains.length === 0) continue;
+        const byName = new Map<string, SaveChain>();
+        for (const c of t.chains) if (!byName.has(c.name)) byName.set(c.name, c);
+        for (const c of t.unreferencedChains) unref.push({ table: t.name, chain: c, path: p.path, line: byName.get(c)?.provenance.line ?? t.provenance.line });
+      }
+      const { duplicates, groups } = groupRules(id, p.path, "save", raw, saveKeys(facts, p.path));
       out.push({
         origin: id,
         path: p.path,
@@ -306,8 +526,8 @@ export function ruleSetStats(facts: Facts): RuleSetStats[] {
         chains: p.value.totals.chains,
         userChains: p.value.tables.reduce((n, t) => n + t.chains.filter((c) => !c.builtin).length, 0),
         unreferencedChains: unref,
-        duplicates: duplicatesOf(raw),
-        groups: groupsOf(id, p.path, "save", raw),
+        duplicates,
+        groups,
         raw,
       });
     }
@@ -325,8 +545,7 @@ export function ruleSetStats(facts: Facts): RuleSetStats[] {
       unreferencedChains: p.value.tables.flatMap((t) =>
         t.unreferencedChains.map((c) => ({ table: t.name, chain: c, path: p.path, line: t.chains.find((x) => x.name === c)?.provenance.line ?? t.provenance.line })),
       ),
-      duplicates: duplicatesOf(raw),
-      groups: groupsOf("iptables-list", p.path, "list", raw),
+      ...groupRules("iptables-list", p.path, "list", raw, plainKeys),
       raw,
     });
   }
@@ -353,8 +572,7 @@ export function ruleSetStats(facts: Facts): RuleSetStats[] {
         chains: p.value.summary.chains,
         userChains: p.value.summary.chains - p.value.summary.baseChains,
         unreferencedChains: unref,
-        duplicates: duplicatesOf(raw),
-        groups: groupsOf(id, p.path, "nft", raw),
+        ...groupRules(id, p.path, "nft", raw, plainKeys),
         raw,
       });
     }
@@ -399,7 +617,15 @@ export function iptablesNftManagedTables(facts: Facts, path: string): Set<string
  * for a family no save output covers, nft text (else JSON) for tables iptables-nft did not write.
  * Netns views are kept (their rules are different rules).
  */
+const primaryCache = new WeakMap<Facts, RuleSetStats[]>();
+
 export function primaryLiveStats(facts: Facts): RuleSetStats[] {
+  let hit = primaryCache.get(facts);
+  if (!hit) primaryCache.set(facts, (hit = computePrimaryLiveStats(facts)));
+  return hit;
+}
+
+function computePrimaryLiveStats(facts: Facts): RuleSetStats[] {
   const all = ruleSetStats(facts).filter((s) => s.live);
   const saves = all.filter((s) => s.kind === "save" && !s.netns && s.rules > 0);
   const saveFamilies = new Set(saves.map((s) => s.family));
@@ -412,7 +638,7 @@ export function primaryLiveStats(facts: Facts): RuleSetStats[] {
     const managed = iptablesNftManagedTables(facts, s.path);
     const raw = haveIptablesView ? s.raw.filter((r) => !managed.has(r.table)) : s.raw;
     if (raw.length === 0) continue;
-    out.push({ ...s, raw, rules: raw.length, duplicates: duplicatesOf(raw), groups: groupsOf(s.origin, s.path, "nft", raw) });
+    out.push({ ...s, raw, rules: raw.length, ...groupRules(s.origin, s.path, "nft", raw, plainKeys) });
   }
   for (const s of all) if (s.netns) out.push(s);
   return out;
@@ -438,30 +664,45 @@ export function hotChains(facts: Facts, stats: RuleSetStats): Set<string> {
   const key = (table: string, chain: string) => `${table}\u0000${chain}`;
   const hot = new Set<string>();
   const hooks = stats.kind === "nft" ? nftChainHooks(facts, stats.path) : undefined;
-  const tables = new Set(stats.raw.map((r) => r.table));
-  for (const t of tables) {
-    if (hooks) {
-      for (const [k, hook] of hooks) if (k.startsWith(`${t}\u0000`) && HOT_NFT_HOOKS.has(hook)) hot.add(k);
-    } else for (const c of HOT_BUILTIN_CHAINS) hot.add(key(t, c));
-  }
   // Chains that hold rules, once: a jump to a verdict (ACCEPT, DROP) is not a chain. Jumps from a
   // hot chain make the target hot; a breadth-first walk visits each rule at most once per chain.
-  const rulesByChain = new Map<string, RawRule[]>();
+  // Rules and hot chains are kept by table, then chain: no key string per rule.
+  const rulesByTable = new Map<string, Map<string, RawRule[]>>();
+  let table: string | undefined;
+  let chain: string | undefined;
+  let list: RawRule[] | undefined;
   for (const r of stats.raw) {
-    const k = key(r.table, r.chain);
-    const list = rulesByChain.get(k);
-    if (list) list.push(r);
-    else rulesByChain.set(k, [r]);
+    if (r.chain !== chain || r.table !== table || !list) {
+      table = r.table;
+      chain = r.chain;
+      let chains = rulesByTable.get(table);
+      if (!chains) rulesByTable.set(table, (chains = new Map()));
+      list = chains.get(chain);
+      if (!list) chains.set(chain, (list = []));
+    }
+    list.push(r);
   }
-  const queue = [...hot];
+  const hotByTable = new Map<string, Set<string>>();
+  const queue: { table: string; chain: string }[] = [];
+  const addHot = (t: string, c: string) => {
+    hot.add(key(t, c));
+    let set = hotByTable.get(t);
+    if (!set) hotByTable.set(t, (set = new Set()));
+    set.add(c);
+    queue.push({ table: t, chain: c });
+  };
+  for (const t of rulesByTable.keys()) {
+    if (hooks) {
+      for (const [k, hook] of hooks) if (k.startsWith(`${t}\u0000`) && HOT_NFT_HOOKS.has(hook)) addHot(t, k.slice(t.length + 1));
+    } else for (const c of HOT_BUILTIN_CHAINS) addHot(t, c);
+  }
   while (queue.length > 0) {
-    for (const r of rulesByChain.get(queue.pop()!) ?? []) {
+    const at = queue.pop()!;
+    const chains = rulesByTable.get(at.table)!;
+    const hotHere = hotByTable.get(at.table)!;
+    for (const r of chains.get(at.chain) ?? []) {
       if (!r.target || isRateLimited(r)) continue;
-      const k = key(r.table, r.target);
-      if (!hot.has(k) && rulesByChain.has(k)) {
-        hot.add(k);
-        queue.push(k);
-      }
+      if (!hotHere.has(r.target) && chains.has(r.target)) addHot(at.table, r.target);
     }
   }
   return hot;

@@ -19,11 +19,12 @@ export const MAX_FIELD_CHARS = 4096;
  * DEL, or U+FFFD (what a decoder leaves for invalid UTF-8).
  */
 export function isBinaryGarbage(line: string): boolean {
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c === 0xfffd) return true;
-  }
+  for (let i = 0; i < line.length; i++) if (isGarbageChar(line.charCodeAt(i))) return true;
   return false;
+}
+
+function isGarbageChar(c: number): boolean {
+  return (c < 0x20 && c !== 0x09) || c === 0x7f || c === 0xfffd;
 }
 
 export function clip(text: string): string {
@@ -89,6 +90,177 @@ export function tokenize(line: string, from = 0): Token[] {
     tokens.push({ text, start, end: i, quoted });
   }
   return tokens;
+}
+
+/**
+ * The tokens of one line (what `tokenize` gives) as offsets in reused typed arrays: no object per
+ * token. Token k is line[starts[k], ends[k]); quoted tokens also have their text (quotes removed,
+ * escapes undone) in texts[k].
+ */
+export class TokenBuffer {
+  line = "";
+  count = 0;
+  starts = new Int32Array(64);
+  ends = new Int32Array(64);
+  quoted = new Uint8Array(64);
+  texts: string[] = [];
+  /** True when the line filled holds a character `isBinaryGarbage` rejects (checked on the way). */
+  garbage = false;
+
+  /** Splits `line` from `from`; returns the token count. */
+  fill(line: string, from = 0): number {
+    this.line = line;
+    this.garbage = false;
+    const n = line.length;
+    let starts = this.starts;
+    let ends = this.ends;
+    let k = 0;
+    let i = from;
+    while (i < n) {
+      let c = line.charCodeAt(i);
+      if (c === 0x20 || c === 0x09) {
+        i++;
+        continue;
+      }
+      if (k === starts.length) {
+        this.grow();
+        starts = this.starts;
+        ends = this.ends;
+      }
+      const start = i;
+      while (i < n) {
+        c = line.charCodeAt(i);
+        if (c <= 0x22) {
+          if (c === 0x20 || c === 0x09 || c === 0x22) break;
+          if (c < 0x20) this.garbage = true;
+        } else if (c >= 0x7f && (c === 0x7f || c === 0xfffd)) this.garbage = true;
+        i++;
+      }
+      if (i < n && c === 0x22) {
+        i = this.quotedToken(line, start, i, k);
+        this.quoted[k] = 1;
+      } else this.quoted[k] = 0;
+      starts[k] = start;
+      ends[k] = i;
+      k++;
+    }
+    this.count = k;
+    return k;
+  }
+
+  /** The rest of a token that has a quote at `i`, as `tokenize` reads it; returns its end. */
+  private quotedToken(line: string, start: number, i: number, k: number): number {
+    const n = line.length;
+    let text = line.slice(start, i);
+    let segStart = i;
+    while (i < n) {
+      const c = line.charCodeAt(i);
+      if (c === 0x20 || c === 0x09) break;
+      if (c === 0x22) {
+        text += line.slice(segStart, i);
+        i++;
+        segStart = i;
+        while (i < n) {
+          const q = line.charCodeAt(i);
+          if (isGarbageChar(q)) this.garbage = true;
+          if (q === 0x5c && i + 1 < n) {
+            text += line.slice(segStart, i);
+            text += line[i + 1];
+            if (isGarbageChar(line.charCodeAt(i + 1))) this.garbage = true;
+            i += 2;
+            segStart = i;
+            continue;
+          }
+          if (q === 0x22) break;
+          i++;
+        }
+        text += line.slice(segStart, i);
+        if (i < n) i++; // closing quote
+        segStart = i;
+        continue;
+      }
+      if (isGarbageChar(c)) this.garbage = true;
+      i++;
+    }
+    this.texts[k] = text + line.slice(segStart, i);
+    return i;
+  }
+
+  private grow(): void {
+    const size = this.starts.length * 2;
+    const starts = new Int32Array(size);
+    const ends = new Int32Array(size);
+    const quoted = new Uint8Array(size);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    quoted.set(this.quoted);
+    this.starts = starts;
+    this.ends = ends;
+    this.quoted = quoted;
+  }
+
+  /** Text of token k (undefined past the last token). */
+  text(k: number): string | undefined {
+    if (k >= this.count) return undefined;
+    return this.quoted[k] === 1 ? this.texts[k]! : this.line.slice(this.starts[k]!, this.ends[k]!);
+  }
+
+  /** Text of token k through an interner (no new string when an equal one was seen). */
+  sharedText(k: number, names: Interner): string {
+    return this.quoted[k] === 1 ? names.get(this.texts[k]!) : names.slice(this.line, this.starts[k]!, this.ends[k]!);
+  }
+
+  /** True when token k exists and is exactly `word`, unquoted. */
+  is(k: number, word: string): boolean {
+    return k < this.count && this.quoted[k] === 0 && this.ends[k]! - this.starts[k]! === word.length && this.line.startsWith(word, this.starts[k]!);
+  }
+}
+
+const INTERN_SLOTS = 8192;
+/** Longest string shared (longer ones are rarely repeated, and comparing them costs more). */
+const INTERN_MAX_CHARS = 128;
+
+export class Interner {
+  private readonly table: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+  /**
+   * One value the caller may attach to each kept string (the parsed form of an option text, say):
+   * `payload[lastSlot]` after `slice`, cleared when the slot's string is replaced; lastSlot is −1
+   * when the string was not kept.
+   */
+  readonly payload: unknown[] = new Array<unknown>(INTERN_SLOTS).fill(undefined);
+  lastSlot = -1;
+
+  /** `line.slice(start, end)`, shared with an earlier equal slice when there is one. */
+  slice(line: string, start: number, end: number): string {
+    const len = end - start;
+    if (len > INTERN_MAX_CHARS || len === 0) {
+      this.lastSlot = -1;
+      return line.slice(start, end);
+    }
+    // A hash of the length and five characters: cheap, and a collision only costs a new string.
+    const last = end - 1;
+    let h = Math.imul(len, 0x9e3779b1) ^ line.charCodeAt(start);
+    h = Math.imul(h ^ line.charCodeAt(last), 0x85ebca6b);
+    h = Math.imul(h ^ line.charCodeAt(start + (len >> 1)), 0xc2b2ae35);
+    h = Math.imul(h ^ line.charCodeAt(last - 1 < start ? start : last - 1), 0x27d4eb2f) ^ line.charCodeAt(start + (len >> 2));
+    const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
+    this.lastSlot = slot;
+    const hit = this.table[slot];
+    if (hit !== undefined && hit.length === len && line.startsWith(hit, start)) return hit;
+    const s = line.slice(start, end);
+    this.table[slot] = s;
+    this.payload[slot] = undefined;
+    return s;
+  }
+
+  get(s: string): string {
+    return this.slice(s, 0, s.length);
+  }
+
+  clear(): void {
+    this.table.fill(undefined);
+    this.payload.fill(undefined);
+  }
 }
 
 /** Splits on whitespace without quote handling, keeping offsets (for column listings). */
