@@ -177,7 +177,7 @@ function scanAddress(buf: Uint8Array, p: number, end: number): number {
   let value = 0, octet = 0, digits = 0, dots = 0, ok = true;
   while (p < end) {
     const c = buf[p] as number;
-    if (c === SPACE || c === TAB) break;
+    if (c <= SPACE && (c === SPACE || c === TAB)) break;
     if (ok) {
       if (c >= 48 && c <= 57) {
         if (digits > 0 && octet === 0) ok = false;
@@ -207,8 +207,8 @@ function skipSpaces(buf: Uint8Array, p: number, end: number): number {
 
 function tokenEnd(buf: Uint8Array, p: number, end: number): number {
   while (p < end) {
-    const c = buf[p];
-    if (c === SPACE || c === TAB) break;
+    const c = buf[p] as number;
+    if (c <= SPACE && (c === SPACE || c === TAB)) break;
     p++;
   }
   return p;
@@ -217,12 +217,6 @@ function tokenEnd(buf: Uint8Array, p: number, end: number): number {
 function indexOfByte(buf: Uint8Array, byte: number, from: number, end: number): number {
   for (let i = from; i < end; i++) if (buf[i] === byte) return i;
   return -1;
-}
-
-function keyIs(buf: Uint8Array, start: number, len: number, key: string): boolean {
-  if (len !== key.length) return false;
-  for (let i = 0; i < len; i++) if (buf[start + i] !== key.charCodeAt(i)) return false;
-  return true;
 }
 
 function setRange(r: ByteRange, start: number, end: number): void {
@@ -264,8 +258,8 @@ export function readEntryLine(buf: Uint8Array, start: number, end: number, out: 
     let te = p;
     let hasEq = false;
     for (; te < end; te++) {
-      const c = buf[te];
-      if (c === SPACE || c === TAB) break;
+      const c = buf[te] as number;
+      if (c <= SPACE && (c === SPACE || c === TAB)) break;
       if (c === EQ) hasEq = true;
     }
     if (hasEq) break;
@@ -308,13 +302,13 @@ export function readEntryLine(buf: Uint8Array, start: number, end: number, out: 
   out.timeout = timeoutIndex < 0 ? -1 : digitsValue(buf, hs[timeoutIndex] as number, he[timeoutIndex] as number);
 
   // Original tuple: `src=` must come first, then `dst=`.
-  if (!(keyIs(buf, p, 3, "src") && buf[p + 3] === EQ)) return false;
+  if (!(buf[p] === 115 && buf[p + 1] === 114 && buf[p + 2] === 99 && buf[p + 3] === EQ)) return false; // src=
   const srcEnd = scanAddress(buf, p + 4, end);
   out.srcV4 = lastV4;
   if (srcEnd === p + 4 || srcEnd - p - 4 > MAX_VALUE_BYTES) return false;
   setRange(out.src, p + 4, srcEnd);
   const dstAt = skipSpaces(buf, srcEnd, end);
-  if (!(keyIs(buf, dstAt, 3, "dst") && buf[dstAt + 3] === EQ)) return false;
+  if (!(buf[dstAt] === 100 && buf[dstAt + 1] === 115 && buf[dstAt + 2] === 116 && buf[dstAt + 3] === EQ)) return false; // dst=
   const dstEnd = scanAddress(buf, dstAt + 4, end);
   out.dstV4 = lastV4;
   if (dstEnd === dstAt + 4 || dstEnd - dstAt - 4 > MAX_VALUE_BYTES) return false;
@@ -357,29 +351,30 @@ export function readEntryLine(buf: Uint8Array, start: number, end: number, out: 
       q = close + 1;
       continue;
     }
-    // The keys we read, by first byte and length (the byte after the key must be `=`).
+    // The keys we read (dport, mark, zone, use, packets, bytes), by first byte, `=` after the key and
+    // the key's other bytes as numbers: this runs for every token of millions of lines.
     let klen = 0;
     switch (first) {
       case 115 /* s */:
         if (!inReply && buf[t + 3] === EQ && buf[t + 1] === 114 && buf[t + 2] === 99) inReply = true;
         break;
       case 100 /* d */:
-        if (!inReply && !sawDport && buf[t + 5] === EQ && keyIs(buf, t, 5, "dport")) klen = 5;
+        if (!inReply && !sawDport && buf[t + 5] === EQ && buf[t + 1] === 112 && buf[t + 2] === 111 && buf[t + 3] === 114 && buf[t + 4] === 116) klen = 5;
         break;
       case 109 /* m */:
-        if (buf[t + 4] === EQ && keyIs(buf, t, 4, "mark")) klen = 4;
+        if (buf[t + 4] === EQ && buf[t + 1] === 97 && buf[t + 2] === 114 && buf[t + 3] === 107) klen = 4;
         break;
       case 122 /* z */:
-        if (buf[t + 4] === EQ && keyIs(buf, t, 4, "zone")) klen = 4;
+        if (buf[t + 4] === EQ && buf[t + 1] === 111 && buf[t + 2] === 110 && buf[t + 3] === 101) klen = 4;
         break;
       case 117 /* u */:
-        if (buf[t + 3] === EQ && keyIs(buf, t, 3, "use")) klen = 3;
+        if (buf[t + 3] === EQ && buf[t + 1] === 115 && buf[t + 2] === 101) klen = 3;
         break;
       case 112 /* p */:
-        if (buf[t + 7] === EQ && keyIs(buf, t, 7, "packets")) klen = 7;
+        if (buf[t + 7] === EQ && buf[t + 1] === 97 && buf[t + 2] === 99 && buf[t + 3] === 107 && buf[t + 4] === 101 && buf[t + 5] === 116 && buf[t + 6] === 115) klen = 7;
         break;
       case 98 /* b */:
-        if (buf[t + 5] === EQ && keyIs(buf, t, 5, "bytes")) klen = 5;
+        if (buf[t + 5] === EQ && buf[t + 1] === 121 && buf[t + 2] === 116 && buf[t + 3] === 101 && buf[t + 4] === 115) klen = 5;
         break;
     }
     const te = tokenEnd(buf, t, end);
