@@ -35,9 +35,27 @@ export interface FactsInput {
 
 const KERNEL_LOG_SOURCES = ["dmesg", "kernel-log", "journal"] as const;
 
+interface LineIndex {
+  text: string;
+  /** Offset of each line of `text`; line n of the file is starts[n - 1 - offset]. */
+  starts: Int32Array;
+  /** Lines before `text` in the file (a section of a bigger file): empty. */
+  offset: number;
+}
+
+function indexLines(text: string, offset: number): LineIndex {
+  let n = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
+  const starts = new Int32Array(n);
+  let k = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts[k++] = i + 1;
+  return { text, starts, offset };
+}
+
 export class Facts {
   private readonly memo = new Map<string, unknown>();
-  private readonly lineIndex = new Map<string, string[]>();
+  /** Line starts of in-memory files, made on first use: an offset per line, not a string per line. */
+  private readonly lineIndex = new Map<string, LineIndex | null>();
 
   constructor(private readonly input: FactsInput) {}
 
@@ -67,18 +85,26 @@ export class Facts {
 
   /** The text of one line of a bundle file (as the parser saw it), for evidence excerpts. */
   lineText(path: string, line: number): string | undefined {
-    let lines = this.lineIndex.get(path);
-    if (!lines) {
+    let index = this.lineIndex.get(path);
+    if (index === undefined) {
+      index = null;
       for (const files of this.input.resolved.sources.values()) {
         const f = files.find((x) => x.path === path && x.text !== undefined);
         if (f?.text !== undefined) {
-          lines = new Array<string>(f.lineOffset).fill("").concat(f.text.split("\n").map((l) => l.replace(/\r$/, "")));
+          index = indexLines(f.text, f.lineOffset);
           break;
         }
       }
-      this.lineIndex.set(path, lines ?? []);
+      this.lineIndex.set(path, index);
     }
-    return lines?.[line - 1];
+    if (index === null) return undefined;
+    const i = line - 1 - index.offset;
+    if (line - 1 < 0 || line - 1 >= index.offset + index.starts.length) return undefined;
+    if (i < 0) return "";
+    const start = index.starts[i] as number;
+    const next = i + 1 < index.starts.length ? (index.starts[i + 1] as number) - 1 : index.text.length;
+    const end = next > start && index.text.charCodeAt(next - 1) === 13 ? next - 1 : next;
+    return index.text.slice(start, end);
   }
 
   /** Evidence for a line, quoting the bundle's own text when it is still in memory. */
