@@ -54,7 +54,14 @@ export function detectLayout(bundle: Pick<Bundle, "files">): { layout: Layout; r
   return { layout: "loose", root: "" };
 }
 
-const decode = (data: Buffer | undefined): string => (data ? data.toString("utf8") : "");
+/** One decoded text per file, however many sources and layouts ask for it (big files are tens of MB). */
+const decoded = new WeakMap<Buffer, string>();
+const decode = (data: Buffer | undefined): string => {
+  if (!data) return "";
+  let text = decoded.get(data);
+  if (text === undefined) decoded.set(data, (text = data.toString("utf8")));
+  return text;
+};
 
 export function resolveSources(bundle: Bundle): ResolvedBundle {
   const { layout, root } = detectLayout(bundle);
