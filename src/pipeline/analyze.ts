@@ -7,6 +7,7 @@ import { runAnalyzers, verdictOf } from "../engine/run.js";
 import { type Report, SCHEMA_VERSION } from "../report/schema.js";
 import { buildTimeline } from "../timeline/build.js";
 import { VERSION } from "../version.js";
+import { COLLECT_ABOVE_BYTES, collectGarbage } from "./collect-garbage.js";
 import { factsFromLoaded } from "./facts-from-bundle.js";
 import { loadBundle } from "./load.js";
 
@@ -18,8 +19,11 @@ export interface AnalyzeOptions {
 
 export async function analyze(input: BundleInput, options: AnalyzeOptions = {}): Promise<Report> {
   const loaded = await loadBundle(input, options.limits);
+  const big = loaded.bundle.summary.bytes >= COLLECT_ABOVE_BYTES;
+  if (big) collectGarbage();
   const facts = await factsFromLoaded(loaded);
   const engine = runAnalyzers(facts, await loadAnalyzers());
+  if (big) collectGarbage();
   const timeline = buildTimeline(facts, engine.findings);
   const kernel = facts.kernel?.value.raw;
   const hostname = facts.hostname;
