@@ -230,4 +230,22 @@ describe("BoundedCounter", () => {
       expect(item.count - item.overcount).toBeLessThanOrEqual(real);
     }
   });
+
+  it("counts number keys (kept in a NumberTable while exact) exactly as their printed strings, before and after the switch", () => {
+    for (const [cap, sketch] of [[100_000, 4096], [300, 64]] as const) {
+      const byNumber = new BoundedCounter<string | number>(cap, sketch, (k) => String(k));
+      const byString = new BoundedCounter<string | number>(cap, sketch, (k) => String(k));
+      let seed = 11;
+      for (let i = 0; i < 20_000; i++) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        // Int32 keys, negative ones (addresses over 127.255.255.255), keys past 2^32 (marks) and a few strings.
+        const key = seed % 5 === 0 ? (seed % 50) - 25 : seed % 7 === 0 ? 2 ** 32 + (seed % 300) : seed % 11 === 0 ? `s${seed % 40}` : seed % 1500;
+        byNumber.add(key);
+        byString.add(typeof key === "number" ? String(key) : key);
+      }
+      expect(byNumber.top(30)).toEqual(byString.top(30));
+      expect(byNumber.exportState()).toEqual(byString.exportState());
+      expect(byNumber.approximate).toBe(cap === 300);
+    }
+  });
 });

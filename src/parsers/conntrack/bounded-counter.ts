@@ -13,6 +13,7 @@
  * count, so the bounds hold from then on.
  */
 import { z } from "zod";
+import { NumberTable } from "./number-table.js";
 
 export const topCountsSchema = z.object({
   items: z.array(
@@ -32,10 +33,6 @@ export const topCountsSchema = z.object({
 });
 export type TopCounts = z.infer<typeof topCountsSchema>;
 
-/**
- * Keys may be strings or numbers (an IPv4 address as an int32, `l4 id << 16 | port`): numbers cost
- * no allocation per line. `formatKey` turns a number key into its printed form for `top()`.
- */
 /** A counter's content with printed keys: what a worker thread sends back to be merged. */
 export interface CounterState {
   items: [string, number][];
@@ -45,9 +42,17 @@ export interface CounterState {
   distinctAtSwitch: number;
 }
 
+/**
+ * Keys may be strings or numbers (an IPv4 address as an int32, `l4 id << 16 | port`): numbers cost
+ * no allocation per line. `formatKey` turns a number key into its printed form for `top()`.
+ * While exact, number keys live in a NumberTable and `order` remembers the first sight of every key,
+ * so that the switch to the sketch sees the keys in the same order as one Map would have held them.
+ */
 export class BoundedCounter<K extends string | number = string> {
   /** Counts in mutable boxes: a hit costs one map lookup instead of a get and a set. */
   private readonly counts = new Map<K, { n: number }>();
+  private numbers: NumberTable | undefined;
+  private order: K[] = [];
   private sketching = false;
   private distinctAtSwitch = 0;
   private offset = 0;
@@ -81,6 +86,16 @@ export class BoundedCounter<K extends string | number = string> {
 
   private count(key: K, n: number): void {
     this.total += n;
+    if (!this.sketching && typeof key === "number") {
+      const table = (this.numbers ??= new NumberTable());
+      if (table.addIfPresent(key, n)) return;
+      if (this.order.length < this.exactCap) {
+        table.insert(key, n);
+        this.order.push(key);
+        return;
+      }
+      this.switchToSketch();
+    }
     const counts = this.counts;
     const box = counts.get(key);
     if (box !== undefined) {
@@ -88,8 +103,10 @@ export class BoundedCounter<K extends string | number = string> {
       return;
     }
     if (!this.sketching) {
-      if (counts.size < this.exactCap) {
-        counts.set(detach(key), { n });
+      if (this.order.length < this.exactCap) {
+        const kept = detach(key);
+        counts.set(kept, { n });
+        this.order.push(kept);
         return;
       }
       this.switchToSketch();
@@ -109,11 +126,11 @@ export class BoundedCounter<K extends string | number = string> {
     this.flush();
     const offset = this.offset;
     const format = this.formatKey;
-    const items = [...this.counts].map(([key, box]) => ({ key: format(key), count: box.n + offset, overcount: offset }));
+    const items = this.entries().map(([key, n]) => ({ key: format(key), count: n + offset, overcount: offset }));
     items.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return {
       items: items.slice(0, limit),
-      distinctKeys: this.sketching ? this.distinctAtSwitch : this.counts.size,
+      distinctKeys: this.sketching ? this.distinctAtSwitch : this.order.length,
       total: this.total,
       approximate: this.sketching,
     };
@@ -124,7 +141,7 @@ export class BoundedCounter<K extends string | number = string> {
     this.flush();
     const format = this.formatKey;
     const items: [string, number][] = [];
-    for (const [key, box] of this.counts) items.push([format(key), box.n]);
+    for (const [key, n] of this.entries()) items.push([format(key), n]);
     return { items, offset: this.offset, total: this.total, sketching: this.sketching, distinctAtSwitch: this.distinctAtSwitch };
   }
 
@@ -147,13 +164,21 @@ export class BoundedCounter<K extends string | number = string> {
     return c;
   }
 
+  /** Every key and count, in the order the keys were first seen (exact) or the sketch holds them. */
+  private entries(): [K, number][] {
+    if (this.sketching) return [...this.counts].map(([key, box]) => [key, box.n]);
+    return this.order.map((key) => [key, typeof key === "number" ? (this.numbers?.get(key) ?? 0) : (this.counts.get(key)?.n ?? 0)]);
+  }
+
   private switchToSketch(): void {
-    const sorted = [...this.counts].sort((a, b) => b[1].n - a[1].n);
+    const sorted = this.entries().sort((a, b) => b[1] - a[1]);
     this.distinctAtSwitch = sorted.length;
     this.sketching = true;
     this.counts.clear();
-    for (const [key, box] of sorted.slice(0, this.sketchSize)) this.counts.set(key, box);
-    this.offset = sorted[this.sketchSize]?.[1].n ?? 0;
+    this.numbers = undefined;
+    this.order = [];
+    for (const [key, n] of sorted.slice(0, this.sketchSize)) this.counts.set(key, { n });
+    this.offset = sorted[this.sketchSize]?.[1] ?? 0;
     if (this.counts.size >= this.sketchSize) this.purge();
   }
 
