@@ -42,6 +42,46 @@ export interface Token {
 }
 
 /**
+ * One token from `start` (not a space): up to the next space or tab outside double quotes; quotes
+ * are removed and backslash escapes inside them resolved. An unterminated quote runs to the end.
+ */
+function readToken(line: string, start: number): Token {
+  const n = line.length;
+  let i = start;
+  let text = "";
+  let quoted = false;
+  let segStart = i;
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (c === 0x20 || c === 0x09) break;
+    if (c === 0x22) {
+      text += line.slice(segStart, i);
+      quoted = true;
+      i++;
+      segStart = i;
+      while (i < n) {
+        const q = line.charCodeAt(i);
+        if (q === 0x5c && i + 1 < n) {
+          text += line.slice(segStart, i);
+          text += line[i + 1];
+          i += 2;
+          segStart = i;
+          continue;
+        }
+        if (q === 0x22) break;
+        i++;
+      }
+      text += line.slice(segStart, i);
+      if (i < n) i++; // closing quote
+      segStart = i;
+      continue;
+    }
+    i++;
+  }
+  return { text: text + line.slice(segStart, i), start, end: i, quoted };
+}
+
+/**
  * Splits on spaces/tabs, honouring double quotes with backslash escapes (iptables-save quotes
  * `--comment "web \"frontend\" ports"`). An unterminated quote runs to the end of the line.
  */
@@ -50,44 +90,14 @@ export function tokenize(line: string, from = 0): Token[] {
   const n = line.length;
   let i = from;
   while (i < n) {
-    let c = line.charCodeAt(i);
+    const c = line.charCodeAt(i);
     if (c === 0x20 || c === 0x09) {
       i++;
       continue;
     }
-    const start = i;
-    let text = "";
-    let quoted = false;
-    let segStart = i;
-    while (i < n) {
-      c = line.charCodeAt(i);
-      if (c === 0x20 || c === 0x09) break;
-      if (c === 0x22) {
-        text += line.slice(segStart, i);
-        quoted = true;
-        i++;
-        segStart = i;
-        while (i < n) {
-          const q = line.charCodeAt(i);
-          if (q === 0x5c && i + 1 < n) {
-            text += line.slice(segStart, i);
-            text += line[i + 1];
-            i += 2;
-            segStart = i;
-            continue;
-          }
-          if (q === 0x22) break;
-          i++;
-        }
-        text += line.slice(segStart, i);
-        if (i < n) i++; // closing quote
-        segStart = i;
-        continue;
-      }
-      i++;
-    }
-    text += line.slice(segStart, i);
-    tokens.push({ text, start, end: i, quoted });
+    const token = readToken(line, i);
+    tokens.push(token);
+    i = token.end;
   }
   return tokens;
 }
@@ -150,40 +160,11 @@ export class TokenBuffer {
 
   /** The rest of a token that has a quote at `i`, as `tokenize` reads it; returns its end. */
   private quotedToken(line: string, start: number, i: number, k: number): number {
-    const n = line.length;
-    let text = line.slice(start, i);
-    let segStart = i;
-    while (i < n) {
-      const c = line.charCodeAt(i);
-      if (c === 0x20 || c === 0x09) break;
-      if (c === 0x22) {
-        text += line.slice(segStart, i);
-        i++;
-        segStart = i;
-        while (i < n) {
-          const q = line.charCodeAt(i);
-          if (isGarbageChar(q)) this.garbage = true;
-          if (q === 0x5c && i + 1 < n) {
-            text += line.slice(segStart, i);
-            text += line[i + 1];
-            if (isGarbageChar(line.charCodeAt(i + 1))) this.garbage = true;
-            i += 2;
-            segStart = i;
-            continue;
-          }
-          if (q === 0x22) break;
-          i++;
-        }
-        text += line.slice(segStart, i);
-        if (i < n) i++; // closing quote
-        segStart = i;
-        continue;
-      }
-      if (isGarbageChar(c)) this.garbage = true;
-      i++;
-    }
-    this.texts[k] = text + line.slice(segStart, i);
-    return i;
+    const token = readToken(line, start);
+    // The part before `i` was checked by the caller.
+    for (let at = i; at < token.end; at++) if (isGarbageChar(line.charCodeAt(at))) this.garbage = true;
+    this.texts[k] = token.text;
+    return token.end;
   }
 
   private grow(): void {
