@@ -2,9 +2,10 @@
  * Parses a big conntrack dump on two cores: the archive's chunks are dealt out in turns of a few
  * MiB; a turn goes (as whole lines) to a worker thread when it has room (fewer than MAX_IN_FLIGHT
  * segments waiting), else it is parsed here, so neither thread waits for the other and each
- * takes the share its speed allows. At the end the worker's state is merged into this thread's. Counts, samples and line numbers come out
- * as from one parser; the top lists are exact unless a map passed its cap (then both halves'
- * Misra-Gries summaries are merged, still with their overcount bound).
+ * takes the share its speed allows. At the end the worker's state is merged into this thread's.
+ * Counts, samples and line numbers come out as from one parser; the top lists are exact unless a
+ * map passed its cap (then both halves' Misra-Gries summaries are merged, still with their
+ * overcount bound).
  *
  * Used only when the worker script exists next to this module (the built package), so the same
  * code runs from TypeScript sources (tests) on one thread.
@@ -44,7 +45,6 @@ export class ParallelTableFeeder {
   private failure: Error | undefined;
   /** Segment buffers the worker gave back, reused so that memory stays at a few segments. */
   private readonly spare: ArrayBuffer[] = [];
-
   private readonly turnSize: number;
 
   constructor(
@@ -154,7 +154,6 @@ export class ParallelTableFeeder {
     this.inFlight++;
     this.worker.postMessage({ kind: "segment", bytes: body, firstLine }, [segment.buffer]);
   }
-
 }
 
 /** A state that adds nothing (the worker failed before it could answer). */
