@@ -2,6 +2,8 @@
 import { StringDecoder } from "node:string_decoder";
 import { MAX_LINE_CHARS } from "../parsers/types.js";
 
+const DECODE_BYTES = 64 * 1024;
+
 export class LineSplitter {
   private readonly decoder = new StringDecoder("utf8");
   private carry = "";
@@ -13,7 +15,10 @@ export class LineSplitter {
   constructor(private readonly onLine: (line: string, lineNo: number) => void) {}
 
   write(chunk: Buffer): void {
-    this.feed(this.decoder.write(chunk));
+    // Decoded 64 KiB at a time: a string over V8's regular object size (~128 KiB) is allocated in
+    // the large-object space, which only a full GC frees, so 1 MiB archive chunks decoded whole
+    // piled up hundreds of MB of dead log text between major collections.
+    for (let at = 0; at < chunk.length; at += DECODE_BYTES) this.feed(this.decoder.write(chunk.subarray(at, Math.min(chunk.length, at + DECODE_BYTES))));
   }
 
   end(): number {

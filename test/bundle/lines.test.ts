@@ -27,6 +27,18 @@ function byteLines(parts: Buffer[]): { lines: string[]; numbers: number[]; long:
   return { lines, numbers, long: s.longLines };
 }
 
+describe("LineSplitter", () => {
+  it("decodes a 1 MiB chunk in pieces without breaking a multi-byte character at a piece boundary", () => {
+    // "é" (2 bytes) straddles byte 65,536, "€" (3 bytes) byte 131,072.
+    const text = `${"a".repeat(65_535)}é\n${"b".repeat(65_533)}€${"c".repeat(900_000)}\nlast`;
+    const lines: string[] = [];
+    const s = new LineSplitter((l) => lines.push(l));
+    s.write(Buffer.from(text));
+    s.end();
+    expect(lines).toEqual(text.split("\n"));
+  });
+});
+
 describe("ByteLineSplitter", () => {
   it("gives the same lines as LineSplitter whatever the chunk boundaries (multi-byte UTF-8, CRLF, no final newline)", () => {
     const text = "ipv4 2 tcp 6 1 src=1.2.3.4\r\nzone=é\n\nlast line without newline ü";
