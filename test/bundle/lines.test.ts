@@ -35,7 +35,7 @@ describe("LineSplitter", () => {
     const s = new LineSplitter((l) => lines.push(l));
     s.write(Buffer.from(text));
     s.end();
-    expect(lines).toEqual(text.split("\n"));
+    expect(lines).toEqual(text.split("\n")); // asserts: the splitter must give the lines a plain split gives
   });
 });
 

@@ -24,7 +24,7 @@ const COLLECTED = new Date("2026-11-22T08:00:00Z");
 const fixtureDir = new URL("../fixtures/kernel-log/", import.meta.url);
 const fixtureLines = readdirSync(fixtureDir)
   .filter((f) => f.endsWith(".txt"))
-  .flatMap((f) => readFileSync(new URL(f, fixtureDir), "utf8").split("\n"));
+  .flatMap((f) => readFileSync(new URL(f, fixtureDir), "utf8").split("\n")); // input, not a test: every fixture line, checked below
 
 function fresh(): FastLine {
   return {
@@ -211,7 +211,7 @@ describe("kernel-log whole-text shapes", () => {
       expect(classifyIndex(t), t).toBe(RATELIMIT_INDEX);
       const { cls, fields } = classifyMessage(t);
       expect(cls).toBe("ratelimit-summary");
-      expect(fields).toEqual({ func: "net_ratelimit", suppressed: Number(t.split(" ")[1]) });
+      expect(fields).toEqual({ func: "net_ratelimit", suppressed: Number(t.split(" ")[1]) }); // asserts the count read from the text
     }
   });
 
