@@ -773,11 +773,13 @@ export function timeoutFix(facts: Facts, a: TimeoutAdvice, o: { cureLikelihood: 
 export function teardownDropRules(facts: Facts): { rule: ReturnType<typeof liveRules>[number]; evidence: Evidence }[] {
   const out: { rule: ReturnType<typeof liveRules>[number]; evidence: Evidence }[] = [];
   for (const r of liveRules(facts)) {
+    // Most of 200,000 rules are not in raw: they leave before any text is built.
     const raw = r.table === "raw" || /priority (raw|-300)\b/.test(r.detail);
+    if (!raw) continue;
     const text = `${r.detail} ${r.target ?? ""} ${r.targetOptions ?? ""}`;
     const teardown = /--tcp-flags\s+\S*(FIN|RST)\S*\s+\S*(FIN|RST)|tcp flags\s*&\s*\(?\s*(fin|rst)|tcp flags (fin|rst)/i.test(text);
     const drops = /^(DROP|REJECT)$/.test(r.target ?? "") || /\b(drop|reject)\b/.test(r.detail);
-    if (!raw || !teardown || !drops) continue;
+    if (!teardown || !drops) continue;
     const line = facts.lineText(r.path, r.line) ?? text;
     const hi = /--tcp-flags \S+ \S+|tcp flags & \w+ == \w+/.exec(line)?.[0];
     const flag = /fin/i.test(hi ?? text) ? "fin" : "rst";
