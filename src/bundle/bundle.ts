@@ -87,7 +87,7 @@ class FileCollector implements MemberHandler {
       held = 0;
     };
     const chunked = member.size !== undefined && member.size > this.limits.maxInMemoryFileBytes ? route?.startChunked?.(file.path, member.size) : null;
-    if (chunked && route) return this.chunkedSink(file, route.sourceId, chunked);
+    if (chunked && route) return this.chunkedSink(file, member.size, route.sourceId, chunked);
     if (route && member.size !== undefined && member.size > this.limits.maxInMemoryFileBytes) startStreaming();
     return {
       write: (chunk) => {
@@ -116,6 +116,7 @@ class FileCollector implements MemberHandler {
         this.inMemory += chunk.length;
       },
       end: () => {
+        markShort(file, member.size);
         if (splitter && parser && route) {
           const lines = splitter.end();
           file.streamed = { sourceId: route.sourceId, result: parser.end(), lines };
@@ -131,8 +132,9 @@ class FileCollector implements MemberHandler {
     };
   }
 
-  private chunkedSink(file: BundleFile, sourceId: string, parser: ChunkedParser): MemberSink {
+  private chunkedSink(file: BundleFile, declared: number | undefined, sourceId: string, parser: ChunkedParser): MemberSink {
     const finish = async (): Promise<void> => {
+      markShort(file, declared);
       file.streamed = { sourceId, result: await parser.end(), lines: parser.lines };
       const long = parser.longLines;
       if (long.length > 0) file.streamed.result.warnings.push({ path: file.path, line: long[0], message: `lines over 1 MiB were cut (first at line ${long[0]})` });
@@ -149,6 +151,11 @@ class FileCollector implements MemberHandler {
       },
     };
   }
+}
+
+/** A member that ended before its declared size (a truncated archive) is a truncated source. */
+function markShort(file: BundleFile, declared: number | undefined): void {
+  if (declared !== undefined && file.size < declared) file.truncated ??= `only ${file.size} of ${declared} bytes present (archive truncated)`;
 }
 
 /** Two members with the same normalised name keep both: the second gets a `~2` suffix. */

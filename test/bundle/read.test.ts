@@ -118,6 +118,14 @@ describe("hostile archives", () => {
     expect(b.summary.warnings.map((w) => w.code)).toContain("archive-truncated");
   });
 
+  it("marks the member the cut went through as truncated, with how much of it is there", async () => {
+    const big = { name: "t/big", data: "0123456789abcdef\n".repeat(64 * 1024) }; // 1 MiB
+    const tar = tarArchive([{ name: "t/small", data: "x\n" }, big]);
+    const b = await openBundle({ kind: "path", path: writeArchive(tmp(), "cut.tar", tar.subarray(0, 512 * 4 + 300_000)) }, noStreaming);
+    expect(b.files.get("t/small")?.truncated).toBeUndefined();
+    expect(b.files.get("t/big")?.truncated).toMatch(/^only \d+ of 1114112 bytes present \(archive truncated\)$/);
+  });
+
   it("refuses an encrypted zip member with a clear warning", async () => {
     const dir = tmp();
     writeFileSync(join(dir, "dmesg"), "secret\n");
