@@ -45,13 +45,17 @@ export interface CounterState {
 /**
  * Keys may be strings or numbers (an IPv4 address as an int32, `l4 id << 16 | port`): numbers cost
  * no allocation per line. `formatKey` turns a number key into its printed form for `top()`.
- * While exact, number keys live in a NumberTable and `order` remembers the first sight of every key,
- * so that the switch to the sketch sees the keys in the same order as one Map would have held them.
+ * Number keys live in a NumberTable, exact or sketching (a 2 M-entry dump has over a million
+ * distinct sources: a Map would allocate an entry and a box for each one the sketch takes in), and
+ * `order` lists the keys held in the order one Map would hold them (first sight, purged keys
+ * removed), so that the switch, purges and exports see the keys in the same order either way.
  */
 export class BoundedCounter<K extends string | number = string> {
   /** Counts in mutable boxes: a hit costs one map lookup instead of a get and a set. */
   private readonly counts = new Map<K, { n: number }>();
   private numbers: NumberTable | undefined;
+  /** The number table's other half while sketching: purges copy the survivors across. */
+  private spareNumbers: NumberTable | undefined;
   private order: K[] = [];
   private sketching = false;
   private distinctAtSwitch = 0;
@@ -86,34 +90,23 @@ export class BoundedCounter<K extends string | number = string> {
 
   private count(key: K, n: number): void {
     this.total += n;
-    if (!this.sketching && typeof key === "number") {
+    if (typeof key === "number") {
       const table = (this.numbers ??= new NumberTable());
       if (table.addIfPresent(key, n)) return;
-      if (this.order.length < this.exactCap) {
-        table.insert(key, n);
-        this.order.push(key);
+    } else {
+      const box = this.counts.get(key);
+      if (box !== undefined) {
+        box.n += n;
         return;
       }
-      this.switchToSketch();
     }
-    const counts = this.counts;
-    const box = counts.get(key);
-    if (box !== undefined) {
-      box.n += n;
-      return;
-    }
-    if (!this.sketching) {
-      if (this.order.length < this.exactCap) {
-        const kept = detach(key);
-        counts.set(kept, { n });
-        this.order.push(kept);
-        return;
-      }
-      this.switchToSketch();
-    } else if (counts.size >= this.sketchSize) {
-      this.purge();
-    }
-    counts.set(detach(key), { n });
+    // A new key.
+    if (!this.sketching && this.order.length >= this.exactCap) this.switchToSketch();
+    if (this.sketching && this.order.length >= this.sketchSize) this.purge();
+    const kept = detach(key);
+    if (typeof kept === "number") (this.numbers ??= new NumberTable()).insert(kept, n);
+    else this.counts.set(kept, { n });
+    this.order.push(kept);
   }
 
   get approximate(): boolean {
@@ -166,8 +159,11 @@ export class BoundedCounter<K extends string | number = string> {
 
   /** Every key and count, in the order the keys were first seen (exact) or the sketch holds them. */
   private entries(): [K, number][] {
-    if (this.sketching) return [...this.counts].map(([key, box]) => [key, box.n]);
-    return this.order.map((key) => [key, typeof key === "number" ? (this.numbers?.get(key) ?? 0) : (this.counts.get(key)?.n ?? 0)]);
+    return this.order.map((key) => [key, this.countOf(key)]);
+  }
+
+  private countOf(key: K): number {
+    return typeof key === "number" ? (this.numbers?.get(key) ?? 0) : (this.counts.get(key)?.n ?? 0);
   }
 
   private switchToSketch(): void {
@@ -177,18 +173,45 @@ export class BoundedCounter<K extends string | number = string> {
     this.counts.clear();
     this.numbers = undefined;
     this.order = [];
-    for (const [key, n] of sorted.slice(0, this.sketchSize)) this.counts.set(key, { n });
+    for (const [key, n] of sorted.slice(0, this.sketchSize)) {
+      if (typeof key === "number") (this.numbers ??= new NumberTable(this.sketchSize + 1)).insert(key, n);
+      else this.counts.set(key, { n });
+      this.order.push(key);
+    }
     this.offset = sorted[this.sketchSize]?.[1] ?? 0;
-    if (this.counts.size >= this.sketchSize) this.purge();
+    if (this.order.length >= this.sketchSize) this.purge();
   }
 
+  /** Subtracts the median count from every counter and drops those that reach 0. */
   private purge(): void {
-    const values: number[] = [];
-    for (const box of this.counts.values()) values.push(box.n);
+    const order = this.order;
+    const values: number[] = new Array<number>(order.length);
+    for (let i = 0; i < order.length; i++) values[i] = this.countOf(order[i] as K);
     const median = selectKth(values, values.length >> 1);
-    for (const [key, box] of this.counts) {
-      if (box.n <= median) this.counts.delete(key);
-      else box.n -= median;
+    const numbers = this.numbers;
+    const survivors = numbers === undefined ? undefined : (this.spareNumbers ??= new NumberTable(this.sketchSize + 1));
+    survivors?.clear();
+    let kept = 0;
+    for (let i = 0; i < order.length; i++) {
+      const key = order[i] as K;
+      if (typeof key === "number") {
+        const n = numbers?.get(key) ?? 0;
+        if (n <= median) continue;
+        survivors?.insert(key, n - median);
+      } else {
+        const box = this.counts.get(key);
+        if (box === undefined || box.n <= median) {
+          this.counts.delete(key);
+          continue;
+        }
+        box.n -= median;
+      }
+      order[kept++] = key;
+    }
+    order.length = kept;
+    if (numbers !== undefined) {
+      this.spareNumbers = numbers;
+      this.numbers = survivors;
     }
     this.offset += median;
   }

@@ -41,6 +41,13 @@ export class NumberTable {
     this.size++;
   }
 
+  /** Empties the table, keeping its arrays. */
+  clear(): void {
+    this.keys.fill(Number.NaN);
+    this.counts.fill(0);
+    this.size = 0;
+  }
+
   get(key: number): number | undefined {
     const keys = this.keys;
     for (let i = slotOf(key, this.mask); ; i = (i + 1) & this.mask) {
