@@ -2,10 +2,13 @@
  * The in-memory view of a bundle: every regular file by normalised path, small files held as
  * bytes, large streamable ones parsed while the archive streams (their parse result kept instead).
  */
+import { lstat, open as openFile } from "node:fs/promises";
 import { type ParseResult } from "../parsers/types.js";
 import { BundleLimitError, type BundleLimits, DEFAULT_LIMITS, formatBytes } from "./limits.js";
 import { ByteLineSplitter, LineSplitter } from "./lines.js";
 import { type BundleInput, type MemberHandler, type MemberSink, type ReadSummary, readBundle } from "./read.js";
+import { detectContainer } from "./magic.js";
+import type { MemberOrigin } from "../parsers/conntrack/reread-table.js";
 
 /** A parser run on a large file while it streamed. */
 export interface StreamedParse {
@@ -44,8 +47,11 @@ export interface StreamRouter {
   route(path: string): {
     sourceId: string;
     start: (path: string) => StreamingParser;
-    /** For a file of this declared size, a parser that takes chunks (null: use `start`). */
-    startChunked?: (path: string, size: number) => ChunkedParser | null;
+    /**
+     * For a file of this declared size, a parser that takes chunks (null: use `start`). `origin`
+     * is given when the member can be read again from the bundle file by another thread.
+     */
+    startChunked?: (path: string, size: number, origin?: MemberOrigin) => ChunkedParser | null;
   } | null;
 }
 
@@ -55,19 +61,46 @@ export interface Bundle {
   files: Map<string, BundleFile>;
   links: Map<string, string>;
   summary: ReadSummary;
+  /**
+   * Files whose parse is still running on another thread (with `settleLater`): their `streamed`
+   * is filled in once `settled` resolves.
+   */
+  unsettled: Set<string>;
+  settled: Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Return once the archive is read, before other threads finish parsing big members. */
+  settleLater?: boolean;
 }
 
 class FileCollector implements MemberHandler {
   readonly files = new Map<string, BundleFile>();
+  /**
+   * Chunked parsers still finishing (a worker thread working through its backlog): the archive
+   * moves on to the next member meanwhile, and the bundle is complete once they all settle.
+   */
+  readonly finishing: Promise<void>[] = [];
+  /** Paths of the files in `finishing`. */
+  readonly unsettled = new Set<string>();
+  /** Where warnings raised after the read go (the summary's list, once it exists). */
+  lateWarnings: { code: string; message: string; path?: string }[] | undefined;
   private inMemory = 0;
+  /** Members seen per path (a tar may hold one name twice). */
+  private readonly occurrences = new Map<string, number>();
 
   constructor(
     private readonly limits: BundleLimits,
     private readonly router: StreamRouter,
     private readonly warn: (code: string, message: string, path: string) => void,
+    /** The bundle file when members can be read again from it cheaply. */
+    private readonly rereadable?: string,
   ) {}
 
   open(member: { path: string; size?: number }): MemberSink {
+    const occurrence = this.occurrences.get(member.path) ?? 0;
+    this.occurrences.set(member.path, occurrence + 1);
+    const origin: MemberOrigin | undefined = this.rereadable ? { input: this.rereadable, member: member.path, occurrence, limits: this.limits } : undefined;
     const file: BundleFile = { path: uniquePath(this.files, member.path), size: 0 };
     this.files.set(file.path, file);
     const route = this.router.route(file.path);
@@ -86,7 +119,7 @@ class FileCollector implements MemberHandler {
       chunks.length = 0;
       held = 0;
     };
-    const chunked = member.size !== undefined && member.size > this.limits.maxInMemoryFileBytes ? route?.startChunked?.(file.path, member.size) : null;
+    const chunked = member.size !== undefined && member.size > this.limits.maxInMemoryFileBytes ? route?.startChunked?.(file.path, member.size, origin) : null;
     if (chunked && route) return this.chunkedSink(file, member.size, route.sourceId, chunked);
     if (route && member.size !== undefined && member.size > this.limits.maxInMemoryFileBytes) startStreaming();
     return {
@@ -133,21 +166,38 @@ class FileCollector implements MemberHandler {
   }
 
   private chunkedSink(file: BundleFile, declared: number | undefined, sourceId: string, parser: ChunkedParser): MemberSink {
+    // Filled in when the parser ends; the object is shared with whoever resolved the file before.
+    const streamed: StreamedParse = { sourceId, result: { value: undefined, warnings: [] }, lines: 0 };
     const finish = async (): Promise<void> => {
-      markShort(file, declared);
-      file.streamed = { sourceId, result: await parser.end(), lines: parser.lines };
+      try {
+        streamed.result = await parser.end();
+        streamed.lines = parser.lines;
+      } catch (e) {
+        const message = `${file.path}: not parsed: ${(e as Error).message}`;
+        streamed.result = { value: undefined, warnings: [{ path: file.path, message }] };
+        (this.lateWarnings ?? []).push({ code: "parse-failed", message, path: file.path });
+        return;
+      } finally {
+        this.unsettled.delete(file.path);
+      }
       const long = parser.longLines;
-      if (long.length > 0) file.streamed.result.warnings.push({ path: file.path, line: long[0], message: `lines over 1 MiB were cut (first at line ${long[0]})` });
+      if (long.length > 0) streamed.result.warnings.push({ path: file.path, line: long[0], message: `lines over 1 MiB were cut (first at line ${long[0]})` });
+    };
+    const settle = (): void => {
+      markShort(file, declared);
+      file.streamed = streamed;
+      this.unsettled.add(file.path);
+      this.finishing.push(finish());
     };
     return {
       write: (chunk) => {
         file.size += chunk.length;
         return parser.write(chunk);
       },
-      end: finish,
-      fail: async (reason) => {
+      end: settle,
+      fail: (reason) => {
         file.truncated ??= `read stopped early: ${reason}`;
-        await finish();
+        settle();
       },
     };
   }
@@ -168,20 +218,51 @@ export async function openBundle(
   input: BundleInput,
   router: StreamRouter,
   limits: BundleLimits = DEFAULT_LIMITS,
+  options: OpenOptions = {},
 ): Promise<Bundle> {
   const warnings: { code: string; message: string; path: string }[] = [];
-  const collector = new FileCollector(limits, router, (code, message, path) => warnings.push({ code, message, path }));
+  const collector = new FileCollector(limits, router, (code, message, path) => warnings.push({ code, message, path }), await rereadablePath(input));
   const summary = await readBundle(input, collector, limits);
+  collector.lateWarnings = summary.warnings;
+  const settled = Promise.all(collector.finishing).then(() => undefined);
+  if (!options.settleLater) await settled;
   for (const w of warnings) summary.warnings.push(w);
-  if (summary.files === 0 && summary.aborted)
+  if (summary.files === 0 && summary.aborted) {
+    await settled;
     throw new BundleLimitError("unreadable", summary.aborted);
+  }
   return {
     input: input.kind === "path" ? input.path : "-",
     containers: summary.containers,
     files: collector.files,
     links: summary.links,
     summary,
+    unsettled: collector.unsettled,
+    settled,
   };
+}
+
+/**
+ * The bundle file when another thread may read it again: a .tar.gz, plain .tar or .zip on disk.
+ * Not standard input (it cannot be read twice), nor xz/bzip2/zstd archives (decompressing them
+ * twice costs more than it saves), nor folders.
+ */
+async function rereadablePath(input: BundleInput): Promise<string | undefined> {
+  if (input.kind !== "path") return undefined;
+  try {
+    if (!(await lstat(input.path)).isFile()) return undefined;
+    const handle = await openFile(input.path, "r");
+    try {
+      const head = Buffer.alloc(512);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      const kind = detectContainer(head.subarray(0, bytesRead));
+      return kind === "gzip" || kind === "tar" || kind === "zip" ? input.path : undefined;
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 /** Follows in-bundle links component by component; returns the real path if it exists. */

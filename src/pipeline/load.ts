@@ -23,15 +23,24 @@ const META_SOURCES = new Set(["collector-manifest", "date", "sos-manifest", "upt
 
 export async function loadBundle(input: BundleInput, limits: BundleLimits = DEFAULT_LIMITS): Promise<LoadedBundle> {
   const parsers = await loadParsers();
-  const bundle = await openBundle(input, streamRouter(parsers, {}), limits);
+  // A big conntrack dump may still be parsing on another thread: the other sources are parsed meanwhile.
+  const bundle = await openBundle(input, streamRouter(parsers, {}), limits, { settleLater: true });
   const resolved = resolveSources(bundle);
   // The sources hold the decoded text now: the raw bytes would double the memory of every file.
   for (const file of bundle.files.values()) delete file.data;
+  let waiting = sourcesReading(resolved, bundle.unsettled);
+  if ([...waiting].some((id) => META_SOURCES.has(id))) {
+    await bundle.settled;
+    waiting = new Set();
+  }
   // Metadata first: the collection time dates syslog lines that carry no year.
   const meta = parseSources(resolved, parsers, {}, (id) => META_SOURCES.has(id));
   const collectedAt = collectionTime(meta);
-  const rest = parseSources(resolved, parsers, collectedAt ? { collectedAt } : {}, (id) => !META_SOURCES.has(id));
-  const parsed: ParsedSources = new Map([...meta, ...rest]);
+  const ctx = collectedAt ? { collectedAt } : {};
+  const rest = parseSources(resolved, parsers, ctx, (id) => !META_SOURCES.has(id) && !waiting.has(id));
+  await bundle.settled;
+  const late = parseSources(resolved, parsers, ctx, (id) => waiting.has(id));
+  const parsed = inSourceOrder(resolved, meta, new Map([...rest, ...late]));
 
   const warnings: ReportWarning[] = bundle.summary.warnings.map((w) => ({ code: w.code, message: w.message, ...(w.path ? { path: w.path } : {}) }));
   if (bundle.summary.aborted) warnings.unshift({ code: "read-aborted", message: `${bundle.summary.aborted} — the report covers the files read before that` });
@@ -41,6 +50,24 @@ export async function loadBundle(input: BundleInput, limits: BundleLimits = DEFA
 
   const statuses = sourceStatuses(resolved, parsed, skippedCommands(parsed), collectorCuts(parsed, resolved.root));
   return { bundle, resolved, parsed, statuses, warnings, ...(collectedAt ? { collectedAt } : {}) };
+}
+
+/** Sources with a file still being parsed by another thread. */
+function sourcesReading(resolved: ResolvedBundle, unsettled: Set<string>): Set<string> {
+  const ids = new Set<string>();
+  if (unsettled.size === 0) return ids;
+  for (const [id, files] of resolved.sources) if (files.some((f) => unsettled.has(f.path))) ids.add(id);
+  return ids;
+}
+
+/** Metadata sources first, then the others, each in registry resolution order (as one pass would give). */
+function inSourceOrder(resolved: ResolvedBundle, meta: ParsedSources, rest: ParsedSources): ParsedSources {
+  const parsed: ParsedSources = new Map(meta);
+  for (const id of resolved.sources.keys()) {
+    const list = rest.get(id);
+    if (list) parsed.set(id, list);
+  }
+  return parsed;
 }
 
 /** Files the collector cut or timed out on, by bundle path, with why: the reader cannot see that. */

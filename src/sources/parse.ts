@@ -1,6 +1,7 @@
 /** Runs each source's parser once per file; streamed files were parsed while the archive was read. */
 import type { StreamRouter } from "../bundle/bundle.js";
 import { ParallelTableFeeder, parallelTableAvailable } from "../parsers/conntrack/parallel-table.js";
+import { type MemberOrigin, RereadTableParser, rereadAvailable } from "../parsers/conntrack/reread-table.js";
 import type { LineParser, ParseContext, ParseWarning, ParserFactory } from "../parsers/types.js";
 import { globToRegExp } from "./glob.js";
 import { PARSERS } from "./parsers.js";
@@ -70,7 +71,7 @@ export function streamRouter(parsers: ParserTable, ctx: Omit<ParseContext, "path
       return {
         sourceId: spec.id,
         start: (p) => factory({ ...ctx, path: p }),
-        ...(parallel ? { startChunked: (p: string, size: number) => (size >= PARALLEL_MIN_BYTES ? new ParallelTableFeeder(p) : null) } : {}),
+        ...(parallel ? { startChunked: (p: string, size: number, origin?: MemberOrigin) => (size < PARALLEL_MIN_BYTES ? null : origin && rereadAvailable() ? new RereadTableParser(p, origin) : new ParallelTableFeeder(p)) } : {}),
       };
     },
   };
