@@ -23,7 +23,7 @@
  * the fast path declines go through the general reader (pushSlow), which gives the same result.
  */
 import { z } from "zod";
-import type { ParseWarning, ParserFactory, Provenance } from "./types.js";
+import type { ParseResult, ParseWarning, ParserFactory, Provenance } from "./types.js";
 import {
   CT_FULL_INDEX,
   type KlogClass,
@@ -42,7 +42,7 @@ import {
   prepareText,
   shapeAt,
 } from "./kernel-log/classify.js";
-import { type FastLine, KLOG_FORMATS, type ParsedLine, looksLikeBrokenStamp, parseLine, parseMarker, readLineFast, syslogDatePrefixes } from "./kernel-log/line-formats.js";
+import { type FastLine, KLOG_FORMATS, type ParsedLine, inferYear, looksLikeBrokenStamp, parseLine, parseMarker, readLineFast, syslogDatePrefixes } from "./kernel-log/line-formats.js";
 import { type Seen, SuppressionAttributor } from "./kernel-log/ratelimit.js";
 import { MAX_KEPT_PER_CLASS, isRelevantProgramLine } from "./kernel-log/store.js";
 import { MAX_CONTINUATION_LINES, isFence, joinContinuation, unquote } from "./kernel-log/wrap.js";
@@ -369,7 +369,7 @@ function detachFields<T>(fields: T): T {
 
 export const create: ParserFactory<KernelLogFacts> = (ctx) => {
   const path = ctx.path;
-  const collectedAt = ctx.collectedAt;
+  const collectedAt = ctx.collectedAt ?? (ctx.yearLater ? YEAR_LATER : undefined);
   const datePrefix = syslogDatePrefixes(collectedAt);
   const warnings: ParseWarning[] = [];
   let warningsDropped = 0;
@@ -552,7 +552,7 @@ export const create: ParserFactory<KernelLogFacts> = (ctx) => {
     }
     if (m.yearUnknown && !yearWarned) {
       yearWarned = true;
-      warn("syslog time stamps have no year and the collection date is unknown: wall-clock times left out", m.line);
+      warn(YEARLESS_WARNING, m.line);
     }
     if (cls === "log-packet") logPacketCount++;
 
@@ -736,3 +736,49 @@ export const create: ParserFactory<KernelLogFacts> = (ctx) => {
 };
 
 type KlogFormat = z.infer<typeof klogFormatSchema>;
+
+/**
+ * A collection time in December of year 9999: syslog lines then get year 9999 (no month is later
+ * than December), a placeholder that settleSyslogYears replaces once the real time is known.
+ */
+const YEAR_LATER = new Date(Date.UTC(9999, 11, 31));
+const PENDING_YEAR = "9999-";
+export const YEARLESS_WARNING = "syslog time stamps have no year and the collection date is unknown: wall-clock times left out";
+
+/**
+ * Gives the syslog times of a log parsed with `yearLater` their year, inferred from `collectedAt`
+ * as a parse after the collection time was known would have; without one, leaves them out with
+ * the same warning. Idempotent.
+ */
+export function settleSyslogYears(result: ParseResult<KernelLogFacts>, collectedAt: Date | undefined): void {
+  const v = result.value;
+  let firstLeftOut: number | undefined;
+  let leftOut = false;
+  const settle = (time: string | undefined, line: number): string | undefined => {
+    if (time === undefined || !time.startsWith(PENDING_YEAR)) return time;
+    if (collectedAt) return String(inferYear(Number(time.slice(5, 7)) - 1, collectedAt)).padStart(4, "0") + time.slice(4);
+    leftOut = true;
+    if (line > 0 && (firstLeftOut === undefined || line < firstLeftOut)) firstLeftOut = line;
+    return undefined;
+  };
+  const settleIn = (o: { time?: string }, line: number): void => {
+    const t = settle(o.time, line);
+    if (t === undefined) delete o.time;
+    else o.time = t;
+  };
+  for (const m of v.messages) settleIn(m, m.provenance.line);
+  for (const t of Object.values(v.classes)) {
+    settleIn(t.first, t.first.provenance.line);
+    settleIn(t.last, t.last.provenance.line);
+  }
+  const first = settle(v.firstTime, 0);
+  if (first === undefined) delete v.firstTime;
+  else v.firstTime = first;
+  const last = settle(v.lastTime, 0);
+  if (last === undefined) delete v.lastTime;
+  else v.lastTime = last;
+  if (leftOut && !result.warnings.some((w) => w.message === YEARLESS_WARNING)) {
+    const path = v.messages[0]?.provenance.path ?? "";
+    result.warnings.unshift(firstLeftOut ? { path, line: firstLeftOut, message: YEARLESS_WARNING } : { path, message: YEARLESS_WARNING });
+  }
+}

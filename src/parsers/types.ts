@@ -28,6 +28,11 @@ export interface ParseContext {
   path: string;
   /** When the bundle was collected, if known: used for year inference in syslog lines. */
   collectedAt?: Date;
+  /**
+   * The collection time is not known yet but will be (a file parsed while the archive streams):
+   * syslog times get a placeholder year, replaced by settleSyslogYears once it is known.
+   */
+  yearLater?: boolean;
 }
 
 export interface LineParser<T> {

@@ -24,7 +24,7 @@ const META_SOURCES = new Set(["collector-manifest", "date", "sos-manifest", "upt
 export async function loadBundle(input: BundleInput, limits: BundleLimits = DEFAULT_LIMITS): Promise<LoadedBundle> {
   const parsers = await loadParsers();
   // A big conntrack dump may still be parsing on another thread: the other sources are parsed meanwhile.
-  const bundle = await openBundle(input, streamRouter(parsers, {}), limits, { settleLater: true });
+  const bundle = await openBundle(input, streamRouter(parsers, { yearLater: true }), limits, { settleLater: true });
   const resolved = resolveSources(bundle);
   // The sources hold the decoded text now: the raw bytes would double the memory of every file.
   for (const file of bundle.files.values()) delete file.data;

@@ -2,7 +2,8 @@
 import type { StreamRouter } from "../bundle/bundle.js";
 import { ParallelTableFeeder, parallelTableAvailable } from "../parsers/conntrack/parallel-table.js";
 import { type MemberOrigin, RereadTableParser, rereadAvailable } from "../parsers/conntrack/reread-table.js";
-import type { LineParser, ParseContext, ParseWarning, ParserFactory } from "../parsers/types.js";
+import { type KernelLogFacts, settleSyslogYears } from "../parsers/kernel-log.js";
+import type { LineParser, ParseContext, ParseResult, ParseWarning, ParserFactory } from "../parsers/types.js";
 import { globToRegExp } from "./glob.js";
 import { PARSERS } from "./parsers.js";
 import { type ParserKey, type SourceSpec, SOURCE_SPECS, SOURCE_BY_ID } from "./registry.js";
@@ -108,7 +109,11 @@ export function parseSources(
     for (const file of files) {
       let result: { value: unknown; warnings: ParseWarning[] };
       // A file streamed under another source by the same parser (a netns iptables-save, say) has the same result.
-      if (file.streamed && (file.streamed.sourceId === sourceId || SOURCE_BY_ID.get(file.streamed.sourceId)?.parser === spec.parser)) result = file.streamed.result;
+      if (file.streamed && (file.streamed.sourceId === sourceId || SOURCE_BY_ID.get(file.streamed.sourceId)?.parser === spec.parser)) {
+        result = file.streamed.result;
+        // Parsed before the collection time was known.
+        if (spec.parser === "kernel-log" && result.value !== undefined) settleSyslogYears(result as ParseResult<KernelLogFacts>, ctx.collectedAt);
+      }
       else if (file.streamed) continue; // streamed for another parser: its text is gone
       else {
         try {
