@@ -56,8 +56,16 @@ function sides(facts: Facts): { legacy: Side; nft: Side } {
     if (!side) continue;
     side.collected = true;
     side.paths.push(s.path);
-    for (const r of s.raw) side.rules.push(r); // not push(...): 200,000 rules overflow the argument stack
-    for (const r of s.raw) side.tables.add(`${r.family}/${r.table}`);
+    // Rules come table by table: a table's key is made when the table changes, not for each rule.
+    let family: string | undefined;
+    let table: string | undefined;
+    for (const r of s.raw) {
+      side.rules.push(r); // not push(...): 200,000 rules overflow the argument stack
+      if (r.family === family && r.table === table) continue;
+      family = r.family;
+      table = r.table;
+      side.tables.add(`${family}/${table}`);
+    }
   }
   return { legacy, nft };
 }

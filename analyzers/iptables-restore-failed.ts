@@ -71,27 +71,57 @@ function rulesByLine(t: SavedTable): Map<number, SavedTable["rules"][number]> {
   return idx;
 }
 
-const messageIndex = new WeakMap<Facts, Map<string, Map<number, KernelEvent[]>>>();
-/** Lines logged by the same program just before/after an event (the tool's own explanation). */
-function context(facts: Facts, m: KernelEvent): KernelEvent[] {
-  let byPath = messageIndex.get(facts);
-  if (!byPath) {
-    byPath = new Map();
-    for (const x of facts.kernelMessages) {
-      if (x.class === "log-packet") continue;
-      let lines = byPath.get(x.provenance.path);
-      if (!lines) byPath.set(x.provenance.path, (lines = new Map()));
-      const at = lines.get(x.provenance.line);
-      if (at) at.push(x);
-      else lines.set(x.provenance.line, [x]);
-    }
-    messageIndex.set(facts, byPath);
+function byIp6tables(x: KernelEvent): boolean {
+  return x.text.includes("ip6tables") || (x.program?.includes("ip6tables") ?? false);
+}
+
+/** How many lines before and after a failure the tool's own explanation is looked for. */
+const CONTEXT_LINES = 3;
+
+/**
+ * For each event, the lines logged by the same program just before/after it (the tool's own
+ * explanation), in the order of the kernel messages. One pass over the messages that keeps only
+ * the few lines near an event: no index of the whole log.
+ */
+export function contexts(messages: readonly KernelEvent[], events: readonly KernelEvent[]): Map<KernelEvent, KernelEvent[]> {
+  // Line numbers near an event, in any file, as a bitmap: most messages are passed over on their number.
+  let lastLine = 0;
+  for (const m of events) lastLine = Math.max(lastLine, m.provenance.line + CONTEXT_LINES);
+  const nearLine = new Uint8Array(lastLine + 1);
+  for (const m of events) nearLine.fill(1, Math.max(0, m.provenance.line - CONTEXT_LINES), m.provenance.line + CONTEXT_LINES + 1);
+  // path → line → the messages logged there, for those lines only.
+  const near = new Map<string, Map<number, KernelEvent[]>>();
+  for (const x of messages) {
+    const line = x.provenance.line;
+    if (nearLine[line] !== 1 || x.class === "log-packet") continue;
+    let lines = near.get(x.provenance.path);
+    if (!lines) near.set(x.provenance.path, (lines = new Map()));
+    const at = lines.get(line);
+    if (at) at.push(x);
+    else lines.set(line, [x]);
   }
-  const lines = byPath.get(m.provenance.path);
-  const out: KernelEvent[] = [];
-  for (let l = m.provenance.line - 3; l <= m.provenance.line + 3; l++)
-    for (const x of lines?.get(l) ?? []) if (x !== m && (x.program ?? "") === (m.program ?? "")) out.push(x);
+  const out = new Map<KernelEvent, KernelEvent[]>();
+  for (const m of events) {
+    const lines = near.get(m.provenance.path);
+    const found: KernelEvent[] = [];
+    for (let l = m.provenance.line - CONTEXT_LINES; l <= m.provenance.line + CONTEXT_LINES; l++)
+      for (const x of lines?.get(l) ?? []) if (x !== m && (x.program ?? "") === (m.program ?? "")) found.push(x);
+    out.set(m, found);
+  }
   return out;
+}
+
+/** The earliest and latest of the wall times some events have (ISO strings compare as times). */
+export function timeRange(events: readonly { wallTime?: string | undefined }[]): { first: string; last: string } | undefined {
+  let first: string | undefined;
+  let last: string | undefined;
+  for (const e of events) {
+    const t = e.wallTime;
+    if (!t) continue;
+    if (first === undefined || t < first) first = t;
+    if (last === undefined || t > last) last = t;
+  }
+  return first === undefined ? undefined : { first, last: last! };
 }
 
 export const analyzer: Analyzer = {
@@ -139,9 +169,10 @@ export const analyzer: Analyzer = {
       saved?: SavedLine;
     }
     const groups = new Map<string, Group>();
+    const contextOf = contexts(facts.kernelMessages, failures);
     for (const m of failures) {
-      const ctx = context(facts, m);
-      const v6 = [m, ...ctx].some((x) => /ip6tables/.test(x.text) || /ip6tables/.test(x.program ?? ""));
+      const ctx = contextOf.get(m)!;
+      const v6 = byIp6tables(m) || ctx.some(byIp6tables);
       const family = v6 ? "ipv6" : "ipv4";
       const k = `${family}:${m.fields.lineNo}`;
       let g = groups.get(k);
@@ -275,7 +306,7 @@ export const analyzer: Analyzer = {
       });
     }
 
-    const times = [...failures, ...units].map((m) => m.wallTime).filter((t): t is string => !!t).sort();
+    const times = timeRange([...failures, ...units]);
     const summaryParts: string[] = [];
     if (units.length) summaryParts.push(`${[...new Set(units.map((u) => u.fields.unit))].join(", ")} failed.`);
     if (groups.size) summaryParts.push(`The restore of the saved rules stopped at ${[...groups.values()].map((g) => `line ${g.lineNo}${g.events.length > 1 ? ` (${g.events.length}×)` : ""}`).join(", ")}${file ? ` of ${hostPath}` : ""}.`);
@@ -301,8 +332,7 @@ export const analyzer: Analyzer = {
           cause: [...causeIds].join(",") || null,
           missingModules: [...badModules].join(",") || null,
         },
-        ...(times[0] ? { firstSeen: times[0] } : {}),
-        ...(times.length ? { lastSeen: times[times.length - 1]! } : {}),
+        ...(times ? { firstSeen: times.first, lastSeen: times.last } : {}),
         fixes,
       },
     ];

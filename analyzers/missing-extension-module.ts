@@ -7,7 +7,7 @@
  */
 import { Confidence } from "../src/engine/confidence.js";
 import { blockedBy, extraModulesInstall, hostPath, kconfigFor, moduleOnDisk, ruleEvidence } from "../src/engine/lib/module-usage.js";
-import { ruleSets } from "../src/engine/lib/rulesets.js";
+import { type RuleSetView, type UnifiedRule, ruleSets } from "../src/engine/lib/rulesets.js";
 import type { KernelEvent } from "../src/facts/facts.js";
 import { modulesForMatch, modulesForTarget } from "../src/parsers/netfilter-modules.js";
 import type { Analyzer, DetectedFinding, Evidence, Facts } from "../src/engine/types.js";
@@ -53,12 +53,48 @@ function moduleOf(name: string, kind: "match" | "target", kernel?: string): stri
   return mods[0] ?? `xt_${name}`;
 }
 
+interface UsingRule {
+  r: UnifiedRule;
+  live: boolean;
+  set: RuleSetView;
+}
+
+/**
+ * The rules of every set that use one of `extensions` (as a match or as their target), by
+ * extension, in the order of the sets and their rules: one pass over the rules for all extensions.
+ */
+export function rulesUsing(sets: readonly RuleSetView[], extensions: ReadonlySet<string>): Map<string, UsingRule[]> {
+  const out = new Map<string, UsingRule[]>();
+  const add = (name: string, u: UsingRule) => {
+    const list = out.get(name);
+    if (list) list.push(u);
+    else out.set(name, [u]);
+  };
+  for (const set of sets)
+    for (const r of set.rules) {
+      const matches = r.matches;
+      let u: UsingRule | undefined;
+      for (let i = 0; i < matches.length; i++) {
+        const name = matches[i]!;
+        // A name listed twice counts the rule once.
+        if (extensions.has(name) && matches.indexOf(name) === i) add(name, (u ??= { r, live: set.live, set }));
+      }
+      const target = r.target;
+      if (target !== undefined && extensions.has(target) && !matches.includes(target)) add(target, (u ??= { r, live: set.live, set }));
+    }
+  return out;
+}
+
 function detect(facts: Facts): DetectedFinding[] {
   const kernel = facts.kernel?.value.raw;
   const cands = new Map<string, Candidate>();
+  // Thousands of error lines name a few extensions: each name is resolved once.
+  const resolved = new Map<string, { module: string; extension: string }>();
   const add = (ext: string, kind: "match" | "target", ev: KernelEvent, flags: Partial<Pick<Candidate, "userspaceMissing" | "sizeMismatch">> = {}) => {
-    const module = /^(xt|ipt|ip6t|nft|nf)_/.test(ext) ? ext : moduleOf(ext, kind, kernel);
-    const extension = ext.replace(/^(xt|ipt|ip6t)_/, "");
+    const key = `${kind}\u0000${ext}`;
+    let names = resolved.get(key);
+    if (!names) resolved.set(key, (names = { module: /^(xt|ipt|ip6t|nft|nf)_/.test(ext) ? ext : moduleOf(ext, kind, kernel), extension: ext.replace(/^(xt|ipt|ip6t)_/, "") }));
+    const { module, extension } = names;
     let c = cands.get(module);
     if (!c) cands.set(module, (c = { module, extension, kind, events: [], userspaceMissing: false, sizeMismatch: false }));
     c.events.push(ev);
@@ -87,6 +123,7 @@ function detect(facts: Facts): DetectedFinding[] {
   const config = facts.first("kernel-config")?.value;
   const extra = extraModulesInstall(facts);
   const sets = ruleSets(facts);
+  const rulesByExtension = rulesUsing(sets, new Set([...cands.values()].map((c) => c.extension)));
   const findings: DetectedFinding[] = [];
 
   for (const c of cands.values()) {
@@ -96,8 +133,7 @@ function detect(facts: Facts): DetectedFinding[] {
     const disk = moduleOnDisk(facts, c.module);
     const kopt = kconfigFor(c.module);
     const kval = kopt && config ? config.options[kopt] : undefined;
-    const usingRules: { r: (typeof sets)[number]["rules"][number]; live: boolean }[] = [];
-    for (const s of sets) for (const r of s.rules) if (r.matches.includes(c.extension) || r.target === c.extension) usingRules.push({ r, live: s.live });
+    const usingRules = rulesByExtension.get(c.extension) ?? [];
     const kernelMissing = !c.userspaceMissing && !c.sizeMismatch && !loaded;
     const evidence: Evidence[] = [];
     const conf = new Confidence(0.55, `iptables reported the ${c.kind} \`${c.extension}\` unusable`);
@@ -136,7 +172,7 @@ function detect(facts: Facts): DetectedFinding[] {
 
     const severity: DetectedFinding["severity"] = restoreFailed.length > 0 || usingRules.some((u) => !u.live) || c.events.some((e) => e.program?.includes("restore") || e.program === "netfilter-persistent") ? "high" : "medium";
     const lib = /^ipt_/.test(c.module) ? `libipt_${c.extension}.so` : `libxt_${c.extension}.so`;
-    const savedFile = sets.find((s) => !s.live && s.rules.some((r) => r.matches.includes(c.extension) || r.target === c.extension));
+    const savedFile = usingRules.find((u) => !u.live)?.set;
     const fixes: DetectedFinding["fixes"] = [];
     const verifyRule = c.kind === "match" ? `iptables -m ${c.extension} -h | tail -3   # expect the ${c.extension} options, no error` : `iptables -j ${c.extension} -h | tail -3`;
     if (c.sizeMismatch) {

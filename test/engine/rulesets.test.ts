@@ -4,7 +4,7 @@
  * kept (the rule's own line is quoted) and streamed (the text is rebuilt from the parsed rule).
  */
 import { describe, expect, it } from "vitest";
-import { type RawRule, hotChains, isPlainText, plainBody, plainWithoutAddress, primaryLiveStats, ruleSetStats } from "../../src/engine/lib/ruleset-stats.js";
+import { type RawRule, hotChains, isPlainText, plainBody, plainBodyStart, plainWithoutAddress, primaryLiveStats, ruleSetStats } from "../../src/engine/lib/ruleset-stats.js";
 import { liveRules, ruleSets, specBody, stripCounters, withoutAddress } from "../../src/engine/lib/rulesets.js";
 import { Facts } from "../../src/facts/facts.js";
 import { create } from "../../src/parsers/iptables-save.js";
@@ -119,9 +119,13 @@ describe("rule texts without regular expressions", () => {
     for (const line of samples) {
       const body = plainBody(line);
       expect(body, line).toBe(specBody(stripCounters(line)));
+      expect(line.slice(plainBodyStart(line)), line).toBe(body);
       for (const flag of ["-s", "-d"] as const) expect(plainWithoutAddress(body!, flag), `${flag} ${line}`).toBe(withoutAddress(body!, flag));
     }
-    for (const line of ["-A X  -j DROP", "-A X -j DROP ", " -A X", "-A\tX -j DROP", "-I X 1 -j DROP", "-A X\u00a0-j DROP", "[1:2]-A X"]) expect(plainBody(line), JSON.stringify(line)).toBeUndefined();
+    for (const line of ["-A X  -j DROP", "-A X -j DROP ", " -A X", "-A\tX -j DROP", "-I X 1 -j DROP", "-A X\u00a0-j DROP", "[1:2]-A X"]) {
+      expect(plainBody(line), JSON.stringify(line)).toBeUndefined();
+      expect(plainBodyStart(line), JSON.stringify(line)).toBe(-1);
+    }
     expect(isPlainText("")).toBe(true);
     expect(isPlainText("a b")).toBe(true);
     expect(isPlainText("a\u2003b")).toBe(false);

@@ -23,7 +23,7 @@ import type { KlogMessage } from "../../parsers/kernel-log.js";
 import { type KernelVersion, atLeast } from "../../parsers/kernel-version.js";
 import type { Evidence, Fix } from "../../report/schema.js";
 import { netnsOfPath } from "../../sources/registry.js";
-import { liveRules } from "./rulesets.js";
+import { type UnifiedRule, liveRules } from "./rulesets.js";
 
 export type FixDraft = Omit<Fix, "rank" | "findingId">;
 
@@ -123,9 +123,21 @@ export function explicitHashsize(facts: Facts): (Valued<number> & { module: stri
   return undefined;
 }
 
+const kubeProxyRules = new WeakMap<Facts, UnifiedRule | null>();
+
+/** The first live rule in or to a KUBE-* chain, looked for once per bundle. */
+function kubeProxyRule(facts: Facts): UnifiedRule | undefined {
+  let r = kubeProxyRules.get(facts);
+  if (r === undefined) {
+    r = liveRules(facts).find((x) => x.chain.startsWith("KUBE-") || (x.target ?? "").startsWith("KUBE-")) ?? null;
+    kubeProxyRules.set(facts, r);
+  }
+  return r ?? undefined;
+}
+
 /** Evidence that kube-proxy manages this node (KUBE-* chains): it sets max:buckets to 4:1. */
 export function kubeProxyEvidence(facts: Facts): Evidence | undefined {
-  const r = liveRules(facts).find((x) => x.chain.startsWith("KUBE-") || (x.target ?? "").startsWith("KUBE-"));
+  const r = kubeProxyRule(facts);
   if (!r) return undefined;
   const name = r.chain.startsWith("KUBE-") ? r.chain : (r.target ?? "");
   return facts.evidence(r.origin, { path: r.path, line: r.line }, `${r.chain} ${r.detail} ${r.target ?? ""}`.trim(), { highlight: name, note: "kube-proxy chains: kube-proxy sets hashsize = nf_conntrack_max / 4" });
@@ -766,15 +778,41 @@ export function timeoutFix(facts: Facts, a: TimeoutAdvice, o: { cureLikelihood: 
   };
 }
 
+interface TeardownDrop {
+  rule: UnifiedRule;
+  /** The rule's line in the bundle, or its detail and target when the line is not kept. */
+  line: string;
+  /** The tcp-flags part of the line. */
+  highlight: string | undefined;
+}
+
+const teardownDrops = new WeakMap<Facts, TeardownDrop[]>();
+
 /**
  * Live rules that drop TCP FIN or RST before conntrack sees them (raw table / raw-priority hook):
- * conntrack never sees the teardown, so ESTABLISHED entries outlive their connections.
+ * conntrack never sees the teardown, so ESTABLISHED entries outlive their connections. Found once
+ * per bundle; the evidence is made anew for each caller.
  */
-export function teardownDropRules(facts: Facts): { rule: ReturnType<typeof liveRules>[number]; evidence: Evidence }[] {
-  const out: { rule: ReturnType<typeof liveRules>[number]; evidence: Evidence }[] = [];
+export function teardownDropRules(facts: Facts): { rule: UnifiedRule; evidence: Evidence }[] {
+  let found = teardownDrops.get(facts);
+  if (!found) teardownDrops.set(facts, (found = findTeardownDrops(facts)));
+  return found.map(({ rule: r, line, highlight }) => ({
+    rule: r,
+    evidence: facts.evidence(r.origin, { path: r.path, line: r.line }, line.trim(), { ...(highlight ? { highlight } : {}), note: "drops TCP teardown packets before conntrack sees them" }),
+  }));
+}
+
+/** Whether a rule's detail puts it in the raw hook (nft: a base chain of raw priority). */
+function hasRawPriority(detail: string): boolean {
+  // includes() first: the regular expression is the slow part for 200,000 rules that mostly fail it.
+  return detail.includes("priority ") && /priority (raw|-300)\b/.test(detail);
+}
+
+function findTeardownDrops(facts: Facts): TeardownDrop[] {
+  const out: TeardownDrop[] = [];
   for (const r of liveRules(facts)) {
     // Most of 200,000 rules are not in raw: they leave before any text is built.
-    const raw = r.table === "raw" || /priority (raw|-300)\b/.test(r.detail);
+    const raw = r.table === "raw" || hasRawPriority(r.detail);
     if (!raw) continue;
     const text = `${r.detail} ${r.target ?? ""} ${r.targetOptions ?? ""}`;
     const teardown = /--tcp-flags\s+\S*(FIN|RST)\S*\s+\S*(FIN|RST)|tcp flags\s*&\s*\(?\s*(fin|rst)|tcp flags (fin|rst)/i.test(text);
@@ -784,8 +822,8 @@ export function teardownDropRules(facts: Facts): { rule: ReturnType<typeof liveR
     const hi = /--tcp-flags \S+ \S+|tcp flags & \w+ == \w+/.exec(line)?.[0];
     const flag = /fin/i.test(hi ?? text) ? "fin" : "rst";
     // The same kernel rule shows up in iptables-nft-save and in nft list ruleset: keep the first view.
-    if (out.some((o) => o.rule.netns === r.netns && o.rule.chain === r.chain && (/fin/i.test(o.evidence.highlight ?? o.evidence.text) ? "fin" : "rst") === flag)) continue;
-    out.push({ rule: r, evidence: facts.evidence(r.origin, { path: r.path, line: r.line }, line.trim(), { ...(hi ? { highlight: hi } : {}), note: "drops TCP teardown packets before conntrack sees them" }) });
+    if (out.some((o) => o.rule.netns === r.netns && o.rule.chain === r.chain && (/fin/i.test(o.highlight ?? o.line) ? "fin" : "rst") === flag)) continue;
+    out.push({ rule: r, line, highlight: hi });
   }
   return out;
 }

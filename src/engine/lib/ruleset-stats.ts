@@ -141,6 +141,7 @@ function sameMatchNames(names: readonly string[], r: SaveRule): boolean {
  * only (`…Rest`, a slice of the rule's line: no string built per rule); the other shapes in full.
  */
 interface RuleKeys {
+  /** Not read (and may be left empty) when sourceAddress is given. */
   identity: string;
   shapeBySource: string;
   sourceRest: string | undefined;
@@ -172,12 +173,13 @@ function saveKeys(facts: Facts, path: string): KeysOf {
   return (raw, out) => {
     const r = (raw as SaveRuleView).rule;
     const lineText = facts.lineText(path, r.provenance.line);
-    let body = lineText !== undefined ? plainBody(lineText) : undefined;
-    let plain = body !== undefined;
-    if (body === undefined) {
-      body = specBody(lineText !== undefined && /-A\s/.test(lineText) ? stripCounters(lineText) : synthSaveSpec(r));
-      plain = isPlainText(body);
+    const at = lineText !== undefined ? plainBodyStart(lineText) : -1;
+    if (at >= 0) {
+      plainLineKeys(lineText!, at, r, out);
+      return;
     }
+    const body = specBody(lineText !== undefined && /-A\s/.test(lineText) ? stripCounters(lineText) : synthSaveSpec(r));
+    const plain = isPlainText(body);
     out.identity = body;
     const src = r.source;
     const dst = r.destination;
@@ -199,13 +201,47 @@ function saveKeys(facts: Facts, path: string): KeysOf {
 }
 
 /**
+ * The keys of a rule from its plain line whose body starts at `at`: the texts after an address are
+ * sliced from the line itself, and the body only when a key needs it (a rule keyed by its source
+ * address needs no identity: it is left empty).
+ */
+function plainLineKeys(line: string, at: number, r: SaveRule, out: RuleKeys): void {
+  let body: string | undefined;
+  const src = r.source;
+  const dst = r.destination;
+  out.shapeBySource = out.shapeByDestination = "";
+  out.sourceRest = out.sourceAddress = out.destinationRest = undefined;
+  if (src !== undefined && !src.startsWith("!")) {
+    const restAt = plainRestAfterAddressAt(line, at, "-s");
+    if (restAt < 0) out.shapeBySource = plainWithoutAddress((body ??= line.slice(at)), "-s");
+    else {
+      out.sourceRest = line.slice(restAt);
+      const addrAt = at + 3;
+      out.sourceAddress = restAt - addrAt === src.length && line.startsWith(src, addrAt) ? src : line.slice(addrAt, restAt);
+    }
+  }
+  if (dst !== undefined && !dst.startsWith("!")) {
+    const restAt = plainRestAfterAddressAt(line, at, "-d");
+    if (restAt < 0) out.shapeByDestination = plainWithoutAddress((body ??= line.slice(at)), "-d");
+    else out.destinationRest = line.slice(restAt);
+  }
+  out.identity = out.sourceAddress !== undefined ? "" : (body ?? line.slice(at));
+}
+
+/**
  * For a plain body that starts with `-s ADDR` (`-d ADDR`), where `withoutAddress` puts `-s <ADDR>`:
  * the text after the address. Undefined otherwise.
  */
 function plainRestAfterAddress(body: string, flag: "-s" | "-d"): string | undefined {
-  if (!body.startsWith(flag) || body.charCodeAt(2) !== 0x20 || body.length < 4 || body.charCodeAt(3) === 0x20) return undefined;
-  const end = body.indexOf(" ", 3);
-  return end < 0 ? "" : body.slice(end);
+  const restAt = plainRestAfterAddressAt(body, 0, flag);
+  return restAt < 0 ? undefined : body.slice(restAt);
+}
+
+/** `plainRestAfterAddress` of the body that starts at `at` in `text`, as an offset in `text` (−1: none). */
+function plainRestAfterAddressAt(text: string, at: number, flag: "-s" | "-d"): number {
+  if (!text.startsWith(flag, at) || text.charCodeAt(at + 2) !== 0x20 || text.length - at < 4 || text.charCodeAt(at + 3) === 0x20) return -1;
+  const end = text.indexOf(" ", at + 3);
+  return end < 0 ? text.length : end;
 }
 
 /** `\s` of a regular expression. */
@@ -229,20 +265,26 @@ export function isPlainText(s: string): boolean {
  * undefined for any other line.
  */
 export function plainBody(line: string): string | undefined {
+  const at = plainBodyStart(line);
+  return at < 0 ? undefined : line.slice(at);
+}
+
+/** Where the body of a plain rule line starts (see `plainBody`): −1 for any other line. */
+export function plainBodyStart(line: string): number {
   let i = 0;
   if (line.charCodeAt(0) === 0x5b) {
     // [digits:digits] and one space
     let j = 1;
     while (j < line.length && line.charCodeAt(j) >= 0x30 && line.charCodeAt(j) <= 0x39) j++;
-    if (j === 1 || line.charCodeAt(j) !== 0x3a) return undefined;
+    if (j === 1 || line.charCodeAt(j) !== 0x3a) return -1;
     const k = ++j;
     while (j < line.length && line.charCodeAt(j) >= 0x30 && line.charCodeAt(j) <= 0x39) j++;
-    if (j === k || line.charCodeAt(j) !== 0x5d || line.charCodeAt(j + 1) !== 0x20) return undefined;
+    if (j === k || line.charCodeAt(j) !== 0x5d || line.charCodeAt(j + 1) !== 0x20) return -1;
     i = j + 2;
   }
-  if (!line.startsWith("-A ", i) || NOT_PLAIN.test(line)) return undefined;
+  if (!line.startsWith("-A ", i) || NOT_PLAIN.test(line)) return -1;
   const sp = line.indexOf(" ", i + 3);
-  return sp < 0 ? "" : line.slice(sp + 1);
+  return sp < 0 ? line.length : sp + 1;
 }
 
 /** `withoutAddress(body, flag)` of a plain text (see `isPlainText`), without regular expressions. */
@@ -666,7 +708,7 @@ export function hotChains(facts: Facts, stats: RuleSetStats): Set<string> {
   const hooks = stats.kind === "nft" ? nftChainHooks(facts, stats.path) : undefined;
   // Chains that hold rules, once: a jump to a verdict (ACCEPT, DROP) is not a chain. Jumps from a
   // hot chain make the target hot; a breadth-first walk visits each rule at most once per chain.
-  // Rules and hot chains are kept by table, then chain: no key string per rule.
+  // Rules with a target and hot chains are kept by table, then chain: no key string per rule.
   const rulesByTable = new Map<string, Map<string, RawRule[]>>();
   let table: string | undefined;
   let chain: string | undefined;
@@ -680,7 +722,7 @@ export function hotChains(facts: Facts, stats: RuleSetStats): Set<string> {
       list = chains.get(chain);
       if (!list) chains.set(chain, (list = []));
     }
-    list.push(r);
+    if (r.target) list.push(r);
   }
   const hotByTable = new Map<string, Set<string>>();
   const queue: { table: string; chain: string }[] = [];
@@ -701,8 +743,9 @@ export function hotChains(facts: Facts, stats: RuleSetStats): Set<string> {
     const chains = rulesByTable.get(at.table)!;
     const hotHere = hotByTable.get(at.table)!;
     for (const r of chains.get(at.chain) ?? []) {
-      if (!r.target || isRateLimited(r)) continue;
-      if (!hotHere.has(r.target) && chains.has(r.target)) addHot(at.table, r.target);
+      const target = r.target!;
+      // Most targets are verdicts: the rate-limit test comes last.
+      if (!hotHere.has(target) && chains.has(target) && !isRateLimited(r)) addHot(at.table, target);
     }
   }
   return hot;
