@@ -52,7 +52,29 @@ export interface EntryFields {
   /** Sums of `packets=`/`bytes=` over both directions, or -1 without accounting fields. */
   packets: number;
   bytes: number;
+  /** Headers of recent lines up to their timeout, read once and compared byte for byte after. */
+  prefixes: HeaderPrefix[];
+  /** The slot the next new header replaces. */
+  nextPrefix: number;
 }
+
+/**
+ * A header up to the timeout (`ipv4     2 tcp      6 `, `tcp      6 `) and what it said: most
+ * lines of a dump repeat the one before, so comparing bytes replaces tokenising and interning.
+ */
+interface HeaderPrefix {
+  bytes: Uint8Array;
+  /** 0: nothing remembered. */
+  length: number;
+  l3: string | null;
+  l3Id: number;
+  l4: string;
+  l4Id: number;
+}
+
+const MAX_PREFIX_BYTES = 64;
+/** Headers remembered: one per protocol a dump mixes line by line (tcp, udp, icmp …). */
+const PREFIXES = 4;
 
 const range = (): ByteRange => ({ start: -1, end: -1 });
 
@@ -61,6 +83,8 @@ export function emptyEntry(): EntryFields {
     event: null, eventId: -1, l3: null, l3Id: -1, l4: "", l4Id: -1, timeout: -1, state: null, stateId: -1,
     src: range(), dst: range(), srcV4: NOT_V4, dstV4: NOT_V4, dport: range(), mark: range(), zone: range(), use: range(),
     flags: [], flagIds: new Int32Array(MAX_FLAGS), flagCount: 0, packets: -1, bytes: -1,
+    prefixes: Array.from({ length: PREFIXES }, () => ({ bytes: new Uint8Array(MAX_PREFIX_BYTES), length: 0, l3: null, l3Id: -1, l4: "", l4Id: -1 })),
+    nextPrefix: 0,
   };
 }
 
@@ -251,6 +275,9 @@ export function readEntryLine(buf: Uint8Array, start: number, end: number, out: 
     }
     p = skipSpaces(buf, close + 1, end);
   }
+  const headerAt = p;
+  const known = out.event === null ? readKnownHeader(buf, p, end, out, names) : -1;
+  if (known >= 0) return readTuples(buf, known, end, out, names);
   // Header tokens up to the first `key=value`.
   let n = 0;
   for (;;) {
@@ -271,6 +298,7 @@ export function readEntryLine(buf: Uint8Array, start: number, end: number, out: 
   }
   const hs = headerStarts, he = headerEnds;
   out.state = null;
+  out.stateId = -1;
   if (n > 0) {
     const ls = hs[n - 1] as number, le = he[n - 1] as number;
     if (!isDigits(buf, ls, le)) {
@@ -291,6 +319,7 @@ export function readEntryLine(buf: Uint8Array, start: number, end: number, out: 
   } else if (n === 3 || n === 2) {
     if (!isWord(buf, 0) || !isDigitToken(buf, 1)) return false;
     out.l3 = null;
+    out.l3Id = -1;
     l4Index = 0;
     if (n === 3) timeoutIndex = 2;
   } else {
@@ -300,7 +329,87 @@ export function readEntryLine(buf: Uint8Array, start: number, end: number, out: 
   out.l4 = names.intern(buf, hs[l4Index] as number, he[l4Index] as number);
   out.l4Id = names.lastId;
   out.timeout = timeoutIndex < 0 ? -1 : digitsValue(buf, hs[timeoutIndex] as number, he[timeoutIndex] as number);
+  if (timeoutIndex >= 0 && out.event === null) rememberHeader(buf, headerAt, hs[timeoutIndex] as number, out);
+  return readTuples(buf, p, end, out, names);
+}
 
+function rememberHeader(buf: Uint8Array, start: number, timeoutAt: number, out: EntryFields): void {
+  const length = timeoutAt - start;
+  if (length > MAX_PREFIX_BYTES) return;
+  const pre = out.prefixes[out.nextPrefix] as HeaderPrefix;
+  out.nextPrefix = (out.nextPrefix + 1) % PREFIXES;
+  const bytes = pre.bytes;
+  for (let i = 0; i < length; i++) bytes[i] = buf[start + i] as number;
+  pre.length = length;
+  pre.l3 = out.l3;
+  pre.l3Id = out.l3Id;
+  pre.l4 = out.l4;
+  pre.l4Id = out.l4Id;
+}
+
+/**
+ * The header when it starts with the remembered prefix and goes on as `<timeout> [STATE] src=`:
+ * fills l3, l4, timeout and state, and returns where `src=` starts; -1 for any other line (the
+ * tokenising reader then takes it, with the same result for a line this one takes).
+ */
+function readKnownHeader(buf: Uint8Array, p: number, end: number, out: EntryFields, names: NameInterner): number {
+  const pre = knownPrefix(buf, p, end, out.prefixes);
+  if (pre === undefined) return -1;
+  const ts = p + pre.length;
+  let q = ts;
+  while (q < end) {
+    const c = buf[q] as number;
+    if (c < 48 || c > 57) break;
+    q++;
+  }
+  const te = q;
+  if (te === ts || te - ts > 15 || q >= end || (buf[q] !== SPACE && buf[q] !== TAB)) return -1;
+  q = skipSpaces(buf, q, end);
+  let state: string | null = null;
+  let stateId = -1;
+  if (!isSrcKey(buf, q)) {
+    const ss = q;
+    while (q < end) {
+      const c = buf[q] as number;
+      if (!((c >= 65 && c <= 90) || c === 95)) break;
+      q++;
+    }
+    if (q === ss || q - ss > 24 || q >= end || (buf[q] !== SPACE && buf[q] !== TAB)) return -1;
+    state = names.intern(buf, ss, q);
+    stateId = names.lastId;
+    q = skipSpaces(buf, q, end);
+    if (!isSrcKey(buf, q)) return -1;
+  }
+  out.state = state;
+  out.stateId = stateId;
+  out.l3 = pre.l3;
+  out.l3Id = pre.l3Id;
+  out.l4 = pre.l4;
+  out.l4Id = pre.l4Id;
+  out.timeout = digitsValue(buf, ts, te);
+  return q;
+}
+
+/** The remembered header that buf[p …] starts with. */
+function knownPrefix(buf: Uint8Array, p: number, end: number, prefixes: HeaderPrefix[]): HeaderPrefix | undefined {
+  for (let k = 0; k < prefixes.length; k++) {
+    const pre = prefixes[k] as HeaderPrefix;
+    const length = pre.length;
+    if (length === 0 || p + length >= end) continue;
+    const bytes = pre.bytes;
+    let i = 0;
+    while (i < length && buf[p + i] === bytes[i]) i++;
+    if (i === length) return pre;
+  }
+  return undefined;
+}
+
+function isSrcKey(buf: Uint8Array, p: number): boolean {
+  return buf[p] === 115 && buf[p + 1] === 114 && buf[p + 2] === 99 && buf[p + 3] === EQ;
+}
+
+/** The tuples and the fields after the header; `p` is where the first `key=value` starts. */
+function readTuples(buf: Uint8Array, p: number, end: number, out: EntryFields, names: NameInterner): boolean {
   // Original tuple: `src=` must come first, then `dst=`.
   if (!(buf[p] === 115 && buf[p + 1] === 114 && buf[p + 2] === 99 && buf[p + 3] === EQ)) return false; // src=
   const srcEnd = scanAddress(buf, p + 4, end);
