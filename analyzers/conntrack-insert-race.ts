@@ -4,7 +4,7 @@
  */
 import { Confidence } from "../src/engine/confidence.js";
 import { counterRate, fmt, orchestratorHints, ruleEvidence } from "../src/engine/lib/module-usage.js";
-import { liveRules } from "../src/engine/lib/rulesets.js";
+import { type UnifiedRule, liveRules } from "../src/engine/lib/rulesets.js";
 import { atLeast } from "../src/parsers/kernel-version.js";
 import type { Analyzer, DetectedFinding, Evidence, Facts } from "../src/engine/types.js";
 
@@ -32,17 +32,40 @@ export const analyzer: Analyzer = {
   detect,
 };
 
+const NAT_TARGETS = new Set(["DNAT", "SNAT", "MASQUERADE", "dnat", "snat", "masquerade"]);
+const DNS_NAT = /(dpt:|dport |--dport |dport )53\b|domain|--to-destination \S+:53\b|dnat to \S+:53\b/;
+
+/** An indexed loop: Array.some with a callback cost 3× as much over 200,000 rules. */
+function hasNatMatch(matches: readonly string[]): boolean {
+  for (let i = 0; i < matches.length; i++) {
+    const m = matches[i];
+    if (m === "dnat" || m === "snat" || m === "masquerade") return true;
+  }
+  return false;
+}
+
+/** The live rules this analyzer cares about, in one pass over them (a big rule set has 100,000s). */
+function natRules(facts: Facts): { natDns: UnifiedRule[]; statistic: UnifiedRule[]; masq: UnifiedRule[] } {
+  const natDns: UnifiedRule[] = [];
+  const statistic: UnifiedRule[] = [];
+  const masq: UnifiedRule[] = [];
+  for (const r of liveRules(facts)) {
+    const target = r.target;
+    if ((NAT_TARGETS.has(target ?? "") || hasNatMatch(r.matches)) && DNS_NAT.test(`${r.detail} ${r.targetOptions ?? ""} ${facts.lineText(r.path, r.line) ?? ""}`)) natDns.push(r);
+    if (r.matches.includes("statistic") && r.chain.startsWith("KUBE-")) statistic.push(r);
+    if (target === "MASQUERADE" || target === "SNAT") masq.push(r);
+  }
+  return { natDns, statistic, masq };
+}
+
 function detect(facts: Facts): DetectedFinding[] {
   const kernel = facts.kernel?.value;
   const counters = facts.conntrackCounters;
   const insertFailed = counters?.totals.insert_failed ?? 0;
   const drop = counters?.totals.drop ?? 0;
   const clash = counters?.totals.clash_resolve ?? counters?.totals.clashres ?? 0;
-  const rules = liveRules(facts);
-  const natDns = rules.filter((r) => ["DNAT", "SNAT", "MASQUERADE", "dnat", "snat", "masquerade"].includes(r.target ?? "") || r.matches.some((m) => m === "dnat" || m === "snat" || m === "masquerade")).filter((r) => /(dpt:|dport |--dport |dport )53\b|domain|--to-destination \S+:53\b|dnat to \S+:53\b/.test(`${r.detail} ${r.targetOptions ?? ""} ${facts.lineText(r.path, r.line) ?? ""}`));
+  const { natDns, statistic, masq } = natRules(facts);
   const kube = orchestratorHints(facts).kube;
-  const statistic = rules.filter((r) => r.matches.includes("statistic") && (r.chain.startsWith("KUBE-SVC") || r.chain.startsWith("KUBE-")));
-  const masq = rules.filter((r) => r.target === "MASQUERADE" || r.target === "SNAT");
   const modern = kernel ? atLeast(kernel, "5.10") : undefined;
   const fixed = kernel ? atLeast(kernel, "5.6") : undefined;
 

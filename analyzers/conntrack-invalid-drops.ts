@@ -32,9 +32,19 @@ export const analyzer: Analyzer = {
   detect,
 };
 
+/**
+ * DROP or REJECT in any case, without a lower-cased copy of every target (ACCEPT, chain names):
+ * only a d or r (any case) lower-cases to d or r, and lower-casing changes no length here.
+ */
+export function isDropTarget(target: string): boolean {
+  const first = target.charCodeAt(0) | 0x20;
+  if ((first !== 0x64 && first !== 0x72) || (target.length !== 4 && target.length !== 6)) return false;
+  const lower = target.toLowerCase();
+  return lower === "drop" || lower === "reject";
+}
+
 function dropsInvalid(r: UnifiedRule): boolean {
-  const target = (r.target ?? "").toLowerCase();
-  if (target !== "drop" && target !== "reject") return false;
+  if (!isDropTarget(r.target ?? "")) return false;
   if (r.matches.includes("conntrack") || r.matches.includes("state")) return /INVALID/.test(r.detail);
   return r.matches.includes("ct") && /ct state[^;{]*\binvalid\b|ct state \{[^}]*invalid/.test(r.detail);
 }

@@ -8,7 +8,8 @@ import { Confidence } from "../src/engine/confidence.js";
 import { type RawRule, type RuleSetStats, hotChains, iptablesCommand, iptablesNftManagedTables, isRateLimited, primaryLiveStats, ruleEvidence, ruleSetStats } from "../src/engine/lib/ruleset-stats.js";
 import type { Analyzer, DetectedFinding, Evidence, Facts } from "../src/engine/types.js";
 import type { KernelEvent } from "../src/facts/facts.js";
-import type { KlogMessage } from "../src/parsers/kernel-log.js";
+import type { KernelLogFacts, KlogMessage } from "../src/parsers/kernel-log.js";
+import type { ParsedSource } from "../src/sources/parse.js";
 
 type LogEvent = Extract<KlogMessage, { class: "log-packet" }> & KernelEvent;
 
@@ -75,10 +76,72 @@ function limitedSpec(r: RawRule): string | undefined {
   return `${body.slice(0, at).trim()} ${LIMIT_OPTS} ${body.slice(at).trim()}`.trim();
 }
 
-function minuteKey(m: KernelEvent): string | undefined {
-  if (m.wallTime) return m.wallTime.slice(0, 16);
-  if (m.uptime !== undefined) return `uptime-min-${Math.floor(m.uptime / 60)}`;
+function minuteKey(wallTime: string | undefined, uptime: number | undefined): string | undefined {
+  if (wallTime) return wallTime.slice(0, 16);
+  if (uptime !== undefined) return `uptime-min-${Math.floor(uptime / 60)}`;
   return undefined;
+}
+
+type LogSource = { id: "dmesg" | "kernel-log" | "journal"; p: ParsedSource<KernelLogFacts> };
+type LogMessage = Extract<KlogMessage, { class: "log-packet" }>;
+
+/** The LOG packet lines of one log, summed up in one pass (the parser keeps up to 5,000). */
+interface LogPacketLines {
+  first?: LogEvent;
+  last?: LogEvent;
+  peak: number;
+  peakKey?: string;
+  prefixes: Map<string, number>;
+  /** Line numbers by path, to find the rate-limit summaries next to the lines. */
+  lines: Map<string, Set<number>>;
+  /** Earliest and latest wall time (as strings sort). */
+  firstSeen?: string;
+  lastSeen?: string;
+}
+
+function logPacketLines(facts: Facts, src: LogSource | undefined): LogPacketLines {
+  const boot = facts.bootTime?.date.getTime();
+  const out: LogPacketLines = { peak: 0, prefixes: new Map(), lines: new Map() };
+  const perMinute = new Map<string, number>();
+  let first: LogMessage | undefined;
+  let last: LogMessage | undefined;
+  for (const m of src?.p.value.messages ?? []) {
+    if (m.class !== "log-packet") continue;
+    first ??= m;
+    last = m;
+    const wallTime = wallTimeOf(m, boot);
+    const k = minuteKey(wallTime, m.uptime);
+    if (k) perMinute.set(k, (perMinute.get(k) ?? 0) + 1);
+    out.prefixes.set(m.fields.prefix, (out.prefixes.get(m.fields.prefix) ?? 0) + 1);
+    let lines = out.lines.get(m.provenance.path);
+    if (!lines) out.lines.set(m.provenance.path, (lines = new Set()));
+    lines.add(m.provenance.line);
+    if (wallTime) {
+      if (out.firstSeen === undefined || wallTime < out.firstSeen) out.firstSeen = wallTime;
+      if (out.lastSeen === undefined || wallTime > out.lastSeen) out.lastSeen = wallTime;
+    }
+  }
+  for (const [k, n] of perMinute) if (n > out.peak) [out.peak, out.peakKey] = [n, k];
+  if (src && first && last) {
+    out.first = logEvent(first, src.id, boot);
+    out.last = last === first ? out.first : logEvent(last, src.id, boot);
+  }
+  return out;
+}
+
+/** The line's own time, else boot time + uptime. */
+function lineWallTime(m: LogMessage, boot: number | undefined): string | undefined {
+  return m.time ?? (m.uptime !== undefined && boot !== undefined ? new Date(boot + m.uptime * 1000).toISOString() : undefined);
+}
+
+/** The wall time of the message's event (logEvent): without a time of its own, the one the merge gave it, if any. */
+function wallTimeOf(m: LogMessage, boot: number | undefined): string | undefined {
+  return lineWallTime(m, boot) || (m as LogEvent).wallTime;
+}
+
+function logEvent(m: LogMessage, sourceId: LogSource["id"], boot: number | undefined): LogEvent {
+  const wallTime = lineWallTime(m, boot);
+  return { ...m, sourceId, ...(wallTime ? { wallTime } : {}), timeQuality: m.time ? "inferred" : wallTime ? "derived" : "unknown" } as LogEvent;
 }
 
 function persistLine(facts: Facts, r: RawRule): string {
@@ -133,33 +196,15 @@ export const analyzer: Analyzer = {
     const logSources = (["dmesg", "kernel-log", "journal"] as const).flatMap((id) => facts.sources(id).map((p) => ({ id, p })));
     const bestSrc = logSources.find((x) => x.p.path === total.path);
     // Count in the one log that holds the most LOG lines (logs overlap; merging them across files is lossy).
-    const boot = facts.bootTime?.date.getTime();
-    const events: LogEvent[] = (bestSrc?.p.value.messages ?? [])
-      .filter((m): m is Extract<KlogMessage, { class: "log-packet" }> => m.class === "log-packet")
-      .map((m) => {
-        const wallTime = m.time ?? (m.uptime !== undefined && boot !== undefined ? new Date(boot + m.uptime * 1000).toISOString() : undefined);
-        return { ...m, sourceId: bestSrc!.id, ...(wallTime ? { wallTime } : {}), timeQuality: m.time ? "inferred" : wallTime ? "derived" : "unknown" } as LogEvent;
-      });
-    const perMinute = new Map<string, number>();
-    for (const m of events) {
-      const k = minuteKey(m);
-      if (k) perMinute.set(k, (perMinute.get(k) ?? 0) + 1);
-    }
-    let peakKey: string | undefined;
-    let peak = 0;
-    for (const [k, n] of perMinute) if (n > peak) [peak, peakKey] = [n, k];
-    const prefixes = new Map<string, number>();
-    for (const m of events) prefixes.set(m.fields.prefix, (prefixes.get(m.fields.prefix) ?? 0) + 1);
+    const { first: firstEv, last: lastEv, peak, peakKey, prefixes, lines, firstSeen, lastSeen } = logPacketLines(facts, bestSrc);
     const topPrefix = [...prefixes.entries()].sort((a, b) => b[1] - a[1])[0];
     const dmesgFlooded = logSources.filter(({ id, p }) => id === "dmesg" && p.value.logPacketShare >= FLOOD_SHARE && !p.value.startsAtBoot && p.value.logPacketCount >= 50);
     const maxShare = Math.max(0, ...logSources.map(({ p }) => p.value.logPacketShare));
-    const eventLines = new Set(events.map((m) => `${m.provenance.path}\u0000${m.provenance.line}`));
-    const suppressedNear = facts
-      .kernelEvents("ratelimit-summary")
-      .filter((s) => {
-        for (let d = -2; d <= 2; d++) if (eventLines.has(`${s.provenance.path}\u0000${s.provenance.line + d}`)) return true;
-        return false;
-      });
+    const suppressedNear = facts.kernelEvents("ratelimit-summary").filter((s) => {
+      const near = lines.get(s.provenance.path);
+      if (near) for (let d = -2; d <= 2; d++) if (near.has(s.provenance.line + d)) return true;
+      return false;
+    });
 
     const lineCount = total.count;
     const floodLines = lineCount >= 200 || peak >= 100 || dmesgFlooded.length > 0;
@@ -175,8 +220,6 @@ export const analyzer: Analyzer = {
       evidence.push(ruleEvidence(facts, u.rule, `${u.nflog ? "NFLOG" : "LOG"} rule without a rate limit on hot chain ${u.rule.chain} (rule ${u.rule.position} of the chain)${cnt}`, u.rule.kind === "nft" ? "log" : `-j ${u.rule.target}`));
       if (u.countersFrom) evidence.push(ruleEvidence(facts, u.countersFrom, `the same rule in the nf_tables view, with its counters`, "counter"));
     }
-    const firstEv = events[0];
-    const lastEv = events[events.length - 1];
     if (firstEv) evidence.push(facts.eventEvidence(firstEv, "IN=", `first of ${lineCount.toLocaleString("en-US")} LOG packet lines in this log${topPrefix ? ` (prefix "${topPrefix[0]}": ${topPrefix[1]})` : ""}`));
     if (lastEv && lastEv !== firstEv) evidence.push(facts.eventEvidence(lastEv, "IN=", "last LOG packet line"));
     for (const { p } of dmesgFlooded) {
@@ -282,7 +325,6 @@ export const analyzer: Analyzer = {
         cureLikelihood: 0.3,
       });
 
-    const times = events.map((m) => m.wallTime).filter((t): t is string => !!t).sort();
     const metrics: DetectedFinding["metrics"] = {
       unlimitedLogRules: logRules.length,
       unlimitedNflogRules: unlimited.length - logRules.length,
@@ -328,8 +370,8 @@ export const analyzer: Analyzer = {
         evidence,
         ruledOutBy: ["the LOG lines come from a rule that is rate-limited upstream (the jump into its chain has -m limit)", "the burst was a deliberate, short debugging session and the rule has been removed since"],
         metrics,
-        ...(times[0] ? { firstSeen: times[0] } : {}),
-        ...(times.length ? { lastSeen: times[times.length - 1]! } : {}),
+        ...(firstSeen ? { firstSeen } : {}),
+        ...(lastSeen ? { lastSeen } : {}),
         fixes,
       },
     ];

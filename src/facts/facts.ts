@@ -10,6 +10,7 @@ import type { Evidence, ReportWarning, SourceStatus } from "../report/schema.js"
 import type { ParsedSource, ParsedSources } from "../sources/parse.js";
 import type { SourceId } from "../sources/registry.js";
 import type { ResolvedBundle } from "../sources/resolve.js";
+import { type KernelEvent, type MergedKernelLog, mergeKernelLogs } from "./kernel-log-merge.js";
 import type { SourceValue } from "./outputs.js";
 
 export interface Valued<T> {
@@ -17,13 +18,10 @@ export interface Valued<T> {
   evidence: Evidence;
 }
 
-/** A kernel-log message with the source that held it and, when derivable, its wall-clock time. */
-export type KernelEvent = KlogMessage & {
-  sourceId: string;
-  /** ISO time: the line's own, or boot time + uptime (derived). */
-  wallTime?: string;
-  timeQuality: "exact" | "derived" | "inferred" | "unknown";
-};
+export type { KernelEvent } from "./kernel-log-merge.js";
+
+/** Numbers of each message of `Facts.kernelMessages`, aligned by index, worked out by the merge. */
+export type KernelMessageKeys = Omit<MergedKernelLog, "events">;
 
 export interface FactsInput {
   parsed: ParsedSources;
@@ -210,7 +208,19 @@ export class Facts {
 
   /** All kept kernel-log messages of every log source, merged in time order, duplicates removed. */
   get kernelMessages(): KernelEvent[] {
-    return this.cached("kernelMessages", () => mergeKernelLogs(this));
+    return this.mergedKernelLog.events;
+  }
+
+  /** Wall time in ms and text id of each of `kernelMessages`: the timeline need not work them out again. */
+  get kernelMessageKeys(): KernelMessageKeys {
+    return this.mergedKernelLog;
+  }
+
+  private get mergedKernelLog(): MergedKernelLog {
+    return this.cached("kernelMessages", () => {
+      const inputs = KERNEL_LOG_SOURCES.flatMap((sourceId) => this.sources(sourceId).map((p) => ({ sourceId, messages: p.value.messages })));
+      return mergeKernelLogs(inputs, this.bootTime?.date.getTime());
+    });
   }
 
   kernelEvents<C extends KlogClass>(cls: C): (Extract<KlogMessage, { class: C }> & KernelEvent)[] {
@@ -409,157 +419,4 @@ export class Facts {
   get parseWarnings(): ReportWarning[] {
     return this.input.warnings;
   }
-}
-
-const LOG_PRIORITY: Record<string, number> = { dmesg: 0, "kernel-log": 1, journal: 2 };
-
-function mergeKernelLogs(facts: Facts): KernelEvent[] {
-  const boot = facts.bootTime?.date.getTime();
-  const all: KernelEvent[] = [];
-  for (const id of KERNEL_LOG_SOURCES) {
-    for (const p of facts.sources(id)) {
-      for (const m of p.value.messages) {
-        let wallTime: string | undefined;
-        let timeQuality: KernelEvent["timeQuality"] = "unknown";
-        if (m.time) {
-          wallTime = m.time;
-          timeQuality = /[+-]\d\d:?\d\d$|Z$/.test(m.time) ? "exact" : "inferred";
-          if (m.format === "syslog" || m.format === "journal-short") timeQuality = "inferred";
-        } else if (m.uptime !== undefined && boot !== undefined) {
-          wallTime = new Date(boot + m.uptime * 1000).toISOString();
-          timeQuality = "derived";
-        }
-        // The parsed message itself gains the merge fields: copying 100,000s of messages doubled the
-        // kernel log's memory. Facts owns the parsed values; nothing else reads them as JSON.
-        const e = m as KernelEvent;
-        e.sourceId = id;
-        e.timeQuality = timeQuality;
-        if (wallTime) e.wallTime = wallTime;
-        all.push(e);
-      }
-    }
-  }
-  // The same message seen in several log files (dmesg, kern.log, syslog, the journal) counts once.
-  // Files are taken in priority order (dmesg, then syslog files, then the journal); a message of a
-  // later file is a copy when an earlier file holds one with the same class and text and the same
-  // uptime, or, without uptime, a wall time within 2 s. Each earlier message absorbs one copy per
-  // file, so genuine repeats inside one file are all kept.
-  const byPath = new Map<string, KernelEvent[]>();
-  for (const m of all) {
-    const list = byPath.get(m.provenance.path);
-    if (list) list.push(m);
-    else byPath.set(m.provenance.path, [m]);
-  }
-  const files = [...byPath.values()].sort((a, b) => (LOG_PRIORITY[a[0]!.sourceId] ?? 9) - (LOG_PRIORITY[b[0]!.sourceId] ?? 9));
-  const kept: KernelEvent[] = [];
-  // By class, then text (two map lookups instead of one on a class+text string built per message).
-  // Uptimes count in whole microseconds, as dmesg prints them.
-  // Wall times stay ISO strings until a message without uptime needs them compared (most have one).
-  type Seen = { uptimes: Map<number, number>; times: string[]; ms?: number[] };
-  const earlier = new Map<string, Map<string, Seen>>();
-  const lookup = (maps: Map<string, Map<string, Seen>>, m: KernelEvent): Seen | undefined => maps.get(m.class)?.get(m.text);
-  const store = (maps: Map<string, Map<string, Seen>>, m: KernelEvent, seen: Seen): void => {
-    let byText = maps.get(m.class);
-    if (!byText) maps.set(m.class, (byText = new Map()));
-    byText.set(m.text, seen);
-  };
-  for (const file of files) {
-    const absorbed = new Map<string, Map<string, Seen>>();
-    // Each file matches against its own copy of the earlier messages: one earlier line absorbs one
-    // copy in kern.log AND one in syslog.
-    const working = new Map<string, Map<string, Seen>>();
-    for (const m of file) {
-      let prior = lookup(working, m);
-      if (!prior) {
-        const e = lookup(earlier, m);
-        if (e) store(working, m, (prior = { uptimes: new Map(e.uptimes), times: [...e.times], ...(e.ms ? { ms: [...e.ms] } : {}) }));
-      }
-      const micros = m.uptime !== undefined ? Math.round(m.uptime * 1e6) : undefined;
-      if (prior) {
-        const left = micros !== undefined ? (prior.uptimes.get(micros) ?? 0) : 0;
-        if (micros !== undefined && left > 0) {
-          prior.uptimes.set(micros, left - 1);
-          continue;
-        }
-        const t = m.wallTime && m.uptime === undefined ? Date.parse(m.wallTime) : undefined;
-        if (t !== undefined) {
-          const ms = (prior.ms ??= prior.times.map((x) => Date.parse(x)));
-          const at = ms.findIndex((x) => Math.abs(x - t) <= 2000);
-          if (at >= 0) {
-            ms.splice(at, 1);
-            prior.times.splice(at, 1);
-            continue;
-          }
-        }
-      }
-      kept.push(m);
-      let idx = lookup(absorbed, m);
-      if (!idx) store(absorbed, m, (idx = { uptimes: new Map(), times: [] }));
-      if (micros !== undefined) idx.uptimes.set(micros, (idx.uptimes.get(micros) ?? 0) + 1);
-      if (m.wallTime) idx.times.push(m.wallTime);
-    }
-    for (const [cls, byText] of absorbed) {
-      for (const [text, idx] of byText) {
-        const prior = earlier.get(cls)?.get(text);
-        if (!prior) {
-          let target = earlier.get(cls);
-          if (!target) earlier.set(cls, (target = new Map()));
-          target.set(text, idx);
-        } else {
-          for (const [u, n] of idx.uptimes) prior.uptimes.set(u, (prior.uptimes.get(u) ?? 0) + n);
-          for (const t of idx.times) prior.times.push(t);
-          prior.ms = undefined;
-        }
-      }
-    }
-  }
-  return sortEvents(kept);
-}
-
-/**
- * Stable sort of the events by wall time, else uptime or line within one source, else log priority.
- * Every key is read once into typed arrays (Date.parse once per event instead of twice per
- * comparison): the comparisons and the result are those of comparing the events themselves.
- */
-function sortEvents(events: KernelEvent[]): KernelEvent[] {
-  const n = events.length;
-  const wall = new Float64Array(n);
-  const hasWall = new Uint8Array(n);
-  const uptime = new Float64Array(n);
-  const hasUptime = new Uint8Array(n);
-  const line = new Float64Array(n);
-  const source = new Int32Array(n);
-  const priority = new Float64Array(n);
-  const sourceIds = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const e = events[i] as KernelEvent;
-    if (e.wallTime) {
-      hasWall[i] = 1;
-      wall[i] = Date.parse(e.wallTime);
-    }
-    if (e.uptime !== undefined) {
-      hasUptime[i] = 1;
-      uptime[i] = e.uptime;
-    }
-    line[i] = e.provenance.line;
-    let id = sourceIds.get(e.sourceId);
-    if (id === undefined) sourceIds.set(e.sourceId, (id = sourceIds.size));
-    source[i] = id;
-    priority[i] = LOG_PRIORITY[e.sourceId] ?? 9;
-  }
-  const order = Array.from({ length: n }, (_, i) => i);
-  order.sort((a, b) => {
-    if (hasWall[a] && hasWall[b]) {
-      // Within a boot, uptime orders better than wall times of mixed quality (a derived dmesg time
-      // vs the moment rsyslog stamped the same line).
-      const dw = (wall[a] as number) - (wall[b] as number);
-      if (hasUptime[a] && hasUptime[b] && Math.abs(dw) < 120_000) return (uptime[a] as number) - (uptime[b] as number) || dw;
-      return dw;
-    }
-    const same = source[a] === source[b];
-    if (hasUptime[a] && hasUptime[b] && same) return (uptime[a] as number) - (uptime[b] as number);
-    if (same) return (line[a] as number) - (line[b] as number);
-    return (priority[a] as number) - (priority[b] as number);
-  });
-  return order.map((i) => events[i] as KernelEvent);
 }

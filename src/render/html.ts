@@ -92,6 +92,10 @@ interface LineGroup {
   more: number;
 }
 
+/** Number.toLocaleString with options builds a formatter per call (~30 µs): this one is made once. */
+let metricFormat: Intl.NumberFormat | undefined;
+const metricNumber = (v: number): string => (metricFormat ??= new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 })).format(v);
+
 function lineGroup(lines: readonly string[], caps: HtmlCaps): LineGroup {
   const shown = lines.slice(0, caps.linesPerFixGroup).map((l) => cut(l, caps.commandChars));
   return { lines: shown, text: shown.join("\n"), more: lines.length - shown.length };
@@ -182,7 +186,7 @@ export function buildHtmlView(report: Report, caps: HtmlCaps = DEFAULT_HTML_CAPS
       metrics: metricEntries.slice(0, caps.metrics).map(([k, v]) => ({
         key: cut(k, 120),
         numeric: typeof v === "number" || typeof v === "boolean",
-        value: v === null ? "—" : typeof v === "number" ? v.toLocaleString("en-US", { maximumFractionDigits: 4 }) : cut(String(v), 300),
+        value: v === null ? "—" : typeof v === "number" ? metricNumber(v) : cut(String(v), 300),
       })),
       metricsMore: Math.max(0, metricEntries.length - caps.metrics),
     };

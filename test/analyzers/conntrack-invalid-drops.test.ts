@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { analyzer } from "../../analyzers/conntrack-invalid-drops.js";
+import { analyzer, isDropTarget } from "../../analyzers/conntrack-invalid-drops.js";
 import type { DetectedFinding } from "../../src/engine/types.js";
 import { factsFromBundle } from "../../src/pipeline/facts-from-bundle.js";
 
@@ -29,5 +29,12 @@ describe("conntrack-invalid-drops", () => {
 
   it.each(["healthy", "table-full-tcp-initns", "sosreport-debian12-conntrack-full", "soundcloud-62"])("silent on %s (INVALID drop rule present or not, few invalid packets)", async (name) => {
     expect(await run(`samples/${name}/bundle.tar.gz`)).toEqual([]);
+  });
+});
+
+describe("isDropTarget", () => {
+  it("is DROP or REJECT in any case, as lower-casing the name would say", () => {
+    for (const t of ["DROP", "drop", "Drop", "REJECT", "reject", "ReJeCt"]) expect(isDropTarget(t)).toBe(true);
+    for (const t of ["ACCEPT", "RETURN", "DROPPED", "KUBE-MARK-DROP", "dro", "", "LOG", "REJECT ", "ＤROP"]) expect(isDropTarget(t), t).toBe(false);
   });
 });

@@ -372,8 +372,15 @@ export function tableFullSignals(facts: Facts): TableFullSignals {
   const fill = count !== undefined && max ? count / max : undefined;
   const fullNetns = max ? netnsCounts(facts).filter((n) => n.count >= FULL_FILL * max) : [];
   const rates = sampleRates(facts);
-  const netnsIds = [...new Set(events.map((e) => e.fields.netns).filter((x): x is string => !!x))];
-  const vpsIds = [...new Set(events.map((e) => e.fields.vps).filter((x): x is string => !!x))];
+  // Namespace and container ids in order of first appearance, in one pass over the messages.
+  const netns = new Set<string>();
+  const vps = new Set<string>();
+  for (const e of events) {
+    if (e.fields.netns) netns.add(e.fields.netns);
+    if (e.fields.vps) vps.add(e.fields.vps);
+  }
+  const netnsIds = [...netns];
+  const vpsIds = [...vps];
   const full = (fill ?? 0) >= FULL_FILL || fullNetns.length > 0;
   // drop alone is ambiguous (insertion races count there too): it counts when the table is full,
   // or when drops exceed insert_failed (a clash loss increments both on 5.10+).
