@@ -3,7 +3,6 @@ import { spawn, spawnSync } from "node:child_process";
 import { PassThrough, Readable, Transform } from "node:stream";
 import { createBunzip2Fallback } from "./bzip2-missing.js";
 import { createGunzip } from "node:zlib";
-import xzDecompress from "xz-decompress";
 import { Decompress as ZstdDecompress } from "fzstd";
 
 export type Compression = "gzip" | "xz" | "zstd" | "bzip2";
@@ -88,10 +87,27 @@ export function decompressStream(kind: Compression, input: Readable, opts: { use
     case "xz":
       // -T0: xz 5.4+ decompresses multi-block files (xz -T0 makes them) on every core; older xz ignores it.
       if (tool("xz")) return viaTool("xz", input, ["-T0"]);
-      return Readable.fromWeb(new xzDecompress.XzReadableStream(Readable.toWeb(input) as ReadableStream<Uint8Array>) as never);
+      // The JavaScript decoder weighs 8 MB once loaded: only when there is no xz tool.
+      return loadedLater(async () => {
+        const { default: xzDecompress } = await import("xz-decompress");
+        return Readable.fromWeb(new xzDecompress.XzReadableStream(Readable.toWeb(input) as ReadableStream<Uint8Array>) as never);
+      });
     case "zstd":
       return tool("zstd") ? viaTool("zstd", input) : zstdInJs(input);
     case "bzip2":
       return tool("bzip2") ? viaTool("bzip2", input) : createBunzip2Fallback(input);
   }
+}
+
+/** A stream whose source needs a module loaded first. */
+function loadedLater(make: () => Promise<Readable>): Readable {
+  const out = new PassThrough();
+  make().then(
+    (source) => {
+      source.on("error", (e) => out.destroy(e));
+      source.pipe(out);
+    },
+    (e: Error) => out.destroy(e),
+  );
+  return out;
 }

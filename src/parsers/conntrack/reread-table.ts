@@ -42,7 +42,8 @@ export class RereadTableParser {
   longLines: number[] = [];
 
   constructor(path: string, origin: MemberOrigin) {
-    this.worker = new Worker(WORKER_URL, { workerData: { path, origin } });
+    // A small young generation: the parse allocates little, and 2 × 16 MB of semi-spaces would be RSS.
+    this.worker = new Worker(WORKER_URL, { workerData: { path, origin }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.reply = new Promise<RereadReply>((resolve) => {
       this.worker.once("message", resolve);
       this.worker.once("error", (e) => resolve({ kind: "missing", reason: e.message }));
