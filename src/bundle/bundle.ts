@@ -77,7 +77,7 @@ export interface OpenOptions {
 class FileCollector implements MemberHandler {
   readonly files = new Map<string, BundleFile>();
   /**
-   * Chunked parsers still finishing (a worker thread working through its backlog): the archive
+   * Chunked parsers still finishing (a worker thread still parsing its member): the archive
    * moves on to the next member meanwhile, and the bundle is complete once they all settle.
    */
   readonly finishing: Promise<void>[] = [];
@@ -175,7 +175,8 @@ class FileCollector implements MemberHandler {
       } catch (e) {
         const message = `${file.path}: not parsed: ${(e as Error).message}`;
         streamed.result = { value: undefined, warnings: [{ path: file.path, message }] };
-        (this.lateWarnings ?? []).push({ code: "parse-failed", message, path: file.path });
+        if (this.lateWarnings) this.lateWarnings.push({ code: "parse-failed", message, path: file.path });
+        else this.warn("parse-failed", message, file.path);
         return;
       } finally {
         this.unsettled.delete(file.path);

@@ -189,6 +189,29 @@ describe("hostile archives", () => {
     expect(f?.streamed?.result.value).toBe(50_000);
     expect(f?.streamed?.lines).toBe(50_000);
   });
+
+  it("says which member a chunked parser failed on, early or after the read, and leaves it unparsed", async () => {
+    const lines = Array.from({ length: 50_000 }, (_, i) => `line ${i}`).join("\n");
+    const path = writeArchive(tmp(), "f.tar", tarArchive([{ name: "x/proc/net/nf_conntrack", data: lines }, { name: "x/after", data: "after\n" }]));
+    for (const settleLater of [false, true]) {
+      const router: StreamRouter = {
+        route: (p) =>
+          p.endsWith("nf_conntrack")
+            ? {
+                sourceId: "conntrack-table",
+                start: () => ({ push: () => undefined, end: () => ({ value: 0, warnings: [] }) }),
+                startChunked: () => ({ write: () => undefined, end: () => Promise.reject(new Error("the second thread could not read it")), longLines: [], lines: 0 }),
+              }
+            : null,
+      };
+      const b = await openBundle({ kind: "path", path }, router, { ...DEFAULT_LIMITS, maxInMemoryFileBytes: 64 * 1024 }, { settleLater });
+      await b.settled;
+      const f = b.files.get("x/proc/net/nf_conntrack");
+      expect(f?.streamed?.result.value).toBeUndefined();
+      expect(b.summary.warnings).toContainEqual({ code: "parse-failed", path: "x/proc/net/nf_conntrack", message: "x/proc/net/nf_conntrack: not parsed: the second thread could not read it" });
+      expect(b.files.get("x/after")?.data?.toString()).toBe("after\n");
+    }
+  });
 });
 
 describe("links in folders", () => {
