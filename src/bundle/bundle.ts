@@ -21,7 +21,12 @@ export interface BundleFile {
   path: string;
   /** Bytes read (decompressed). */
   size: number;
-  data?: Buffer;
+  /**
+   * The content decoded as UTF-8, for a file held in memory. Decoded when the member ends, so that
+   * the archive's chunks it came in (1 MiB each, shared with the members around it) are let go
+   * straight away instead of living until every member is read.
+   */
+  text?: string;
   streamed?: StreamedParse;
   /** Set when only part of the file could be kept or read, with the reason. */
   truncated?: string;
@@ -155,12 +160,12 @@ class FileCollector implements MemberHandler {
           file.streamed = { sourceId: route.sourceId, result: parser.end(), lines };
           if (splitter.longLines.length > 0)
             file.streamed.result.warnings.push({ path: file.path, line: splitter.longLines[0], message: `lines over 1 MiB were cut (first at line ${splitter.longLines[0]})` });
-        } else file.data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        } else file.text = takeText(chunks);
       },
       fail: (reason) => {
         file.truncated ??= `read stopped early: ${reason}`;
         if (splitter && parser && route) file.streamed = { sourceId: route.sourceId, result: parser.end(), lines: splitter.end() };
-        else file.data = Buffer.concat(chunks);
+        else file.text = takeText(chunks);
       },
     };
   }
@@ -205,6 +210,13 @@ class FileCollector implements MemberHandler {
 }
 
 /** A member that ended before its declared size (a truncated archive) is a truncated source. */
+/** The chunks decoded as one UTF-8 text; the list is emptied so that nothing holds them any more. */
+function takeText(chunks: Buffer[]): string {
+  const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
+  chunks.length = 0;
+  return text;
+}
+
 function markShort(file: BundleFile, declared: number | undefined): void {
   if (declared !== undefined && file.size < declared) file.truncated ??= `only ${file.size} of ${declared} bytes present (archive truncated)`;
 }

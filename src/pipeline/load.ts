@@ -26,8 +26,8 @@ export async function loadBundle(input: BundleInput, limits: BundleLimits = DEFA
   // A big conntrack dump may still be parsing on another thread: the other sources are parsed meanwhile.
   const bundle = await openBundle(input, streamRouter(parsers, { yearLater: true }), limits, { settleLater: true });
   const resolved = resolveSources(bundle);
-  // The sources hold the decoded text now: the raw bytes would double the memory of every file.
-  for (const file of bundle.files.values()) delete file.data;
+  // The sources hold the texts they parse; the others (files no source reads) can go.
+  for (const file of bundle.files.values()) delete file.text;
   let waiting = sourcesReading(resolved, bundle.unsettled);
   if ([...waiting].some((id) => META_SOURCES.has(id))) {
     await bundle.settled;

@@ -54,15 +54,6 @@ export function detectLayout(bundle: Pick<Bundle, "files">): { layout: Layout; r
   return { layout: "loose", root: "" };
 }
 
-/** One decoded text per file, however many sources and layouts ask for it (big files are tens of MB). */
-const decoded = new WeakMap<Buffer, string>();
-const decode = (data: Buffer | undefined): string => {
-  if (!data) return "";
-  let text = decoded.get(data);
-  if (text === undefined) decoded.set(data, (text = data.toString("utf8")));
-  return text;
-};
-
 export function resolveSources(bundle: Bundle): ResolvedBundle {
   const { layout, root } = detectLayout(bundle);
   const sources = new Map<string, SourceFile[]>();
@@ -79,7 +70,7 @@ export function resolveSources(bundle: Bundle): ResolvedBundle {
         add({ sourceId: file.streamed.sourceId, path: file.path, candidate: "(content)", size: file.size, streamed: file.streamed, lineOffset: 0, ...(file.truncated ? { truncated: file.truncated } : {}) });
         continue;
       }
-      for (const section of splitAtPrompts(file.path, cleanPaste(decode(file.data)))) {
+      for (const section of splitAtPrompts(file.path, cleanPaste(file.text ?? ""))) {
         const sourceId = classifyText(section.text);
         if (!sourceId) continue;
         add({ sourceId, path: file.path, candidate: section.key === file.path ? "(content)" : `(content after prompt: ${section.key.slice(file.path.length + 1)})`, size: section.text.length, text: section.text, lineOffset: section.lineOffset, ...(file.truncated ? { truncated: file.truncated } : {}) });
@@ -95,7 +86,7 @@ export function resolveSources(bundle: Bundle): ResolvedBundle {
     for (const file of bundle.files.values()) {
       const rel = file.path.slice(prefix.length);
       if (!file.path.startsWith(prefix) || !isSupportconfigTopic(rel)) continue;
-      const text = decode(file.data);
+      const text = file.text ?? "";
       virtual.set(rel, { path: file.path, text, lineOffset: 0 });
       for (const s of splitSupportconfig(rel, text)) virtual.set(s.key, { path: file.path, text: s.text, lineOffset: s.lineOffset });
     }
@@ -126,7 +117,7 @@ export function resolveSources(bundle: Bundle): ResolvedBundle {
         candidate: pattern,
         size: file.size,
         lineOffset: 0,
-        ...(file.streamed ? { streamed: file.streamed } : { text: decode(file.data) }),
+        ...(file.streamed ? { streamed: file.streamed } : { text: file.text ?? "" }),
         ...(file.truncated ? { truncated: file.truncated } : {}),
         ...(netns ? { netns } : {}),
       });

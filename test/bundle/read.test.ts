@@ -10,7 +10,7 @@ import { tarArchive } from "../helpers/tar-writer.js";
 
 const noStreaming: StreamRouter = { route: () => null };
 const tmp = (): string => mkdtempSync(join(tmpdir(), "nfdiag-read-"));
-const text = (b: { data?: Buffer } | undefined): string => b?.data?.toString("utf8") ?? "<missing>";
+const text = (b: { text?: string } | undefined): string => b?.text ?? "<missing>";
 
 const sample = [
   { name: "bundle/manifest.json", data: '{"collector":"nfdiag"}\n' },
@@ -185,7 +185,7 @@ describe("hostile archives", () => {
     };
     const b = await openBundle({ kind: "path", path }, router, { ...DEFAULT_LIMITS, maxInMemoryFileBytes: 64 * 1024 });
     const f = b.files.get("x/proc/net/nf_conntrack");
-    expect(f?.data).toBeUndefined();
+    expect(f?.text).toBeUndefined();
     expect(f?.streamed?.result.value).toBe(50_000);
     expect(f?.streamed?.lines).toBe(50_000);
   });
@@ -209,7 +209,7 @@ describe("hostile archives", () => {
       const f = b.files.get("x/proc/net/nf_conntrack");
       expect(f?.streamed?.result.value).toBeUndefined();
       expect(b.summary.warnings).toContainEqual({ code: "parse-failed", path: "x/proc/net/nf_conntrack", message: "x/proc/net/nf_conntrack: not parsed: the second thread could not read it" });
-      expect(b.files.get("x/after")?.data?.toString()).toBe("after\n");
+      expect(b.files.get("x/after")?.text).toBe("after\n");
     }
   });
 });

@@ -95,7 +95,7 @@ describe("conntrack dump parsed by a thread that reads the bundle file again", (
     ])));
     const { bundle, chunkedBy } = await open(path);
     expect(chunkedBy).toEqual(["RereadTableParser"]);
-    expect(bundle.files.get("b/files/var/log/kern.log")?.data?.toString()).toBe(kernLog);
+    expect(bundle.files.get("b/files/var/log/kern.log")?.text).toBe(kernLog);
     await bundle.settled;
     expect(bundle.unsettled.size).toBe(0);
     expectParsedAsOne(bundle.files.get(dump), second, dump);

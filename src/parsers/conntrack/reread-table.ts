@@ -29,6 +29,15 @@ export type RereadReply =
   | { kind: "result"; result: ParseResult<ConntrackTable>; lines: number; longLines: number[] }
   | { kind: "missing"; reason: string };
 
+/**
+ * The worker's young generation. The 1 MiB chunks the worker's gunzip allocates (with malloc, in
+ * this thread's own arena) must die young: with 4 MB, scavenges came so often that chunks still
+ * being inflated or parsed were promoted, and were freed only by the full collection that 64 MB of
+ * them trigger; in about 2 runs of 5 glibc then kept that whole 64 MB arena after the worker
+ * ended (peak RSS 62 MB higher). With 16 MB, 20 runs of 20 kept 11–21 MB; 64 MB brought it back.
+ */
+const WORKER_YOUNG_GENERATION_MB = 16;
+
 const WORKER_URL = new URL("./reread-worker.js", import.meta.url);
 
 export function rereadAvailable(): boolean {
@@ -42,8 +51,7 @@ export class RereadTableParser {
   longLines: number[] = [];
 
   constructor(path: string, origin: MemberOrigin) {
-    // A small young generation: the parse allocates little, and 2 × 16 MB of semi-spaces would be RSS.
-    this.worker = new Worker(WORKER_URL, { workerData: { path, origin }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    this.worker = new Worker(WORKER_URL, { workerData: { path, origin }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.reply = new Promise<RereadReply>((resolve) => {
       this.worker.once("message", resolve);
       this.worker.once("error", (e) => resolve({ kind: "missing", reason: e.message }));
