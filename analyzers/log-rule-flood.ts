@@ -85,7 +85,7 @@ function minuteKey(wallTime: string | undefined, uptime: number | undefined): st
 type LogSource = { id: "dmesg" | "kernel-log" | "journal"; p: ParsedSource<KernelLogFacts> };
 type LogMessage = Extract<KlogMessage, { class: "log-packet" }>;
 
-/** The LOG packet lines of one log, summed up in one pass (the parser keeps up to 5,000). */
+/** The LOG packet lines of one log, summed up in one pass (the parser keeps the first 2,000, then lines of prefixes not kept yet). */
 interface LogPacketLines {
   first?: LogEvent;
   last?: LogEvent;

@@ -48,6 +48,21 @@ interface Candidate {
   sizeMismatch: boolean;
 }
 
+/**
+ * Whether a log holds more lines of these events' classes than its parser kept (the first 2,000
+ * of a class, then new texts only): the kept lines then give a lower bound and not the last one.
+ */
+function pastKeepCap(facts: Facts, events: KernelEvent[]): boolean {
+  const classes = new Set(events.map((e) => e.class).filter((c) => c !== "other"));
+  for (const id of ["dmesg", "kernel-log", "journal"] as const)
+    for (const p of facts.sources(id))
+      for (const cls of classes) {
+        const t = p.value.classes[cls];
+        if (t && t.count > t.kept) return true;
+      }
+  return false;
+}
+
 function moduleOf(name: string, kind: "match" | "target", kernel?: string): string {
   const mods = kind === "target" ? modulesForTarget(name, "ipv4", kernel) : modulesForMatch(name, "ipv4");
   return mods[0] ?? `xt_${name}`;
@@ -239,12 +254,13 @@ function detect(facts: Facts): DetectedFinding[] {
       });
     }
 
+    const capped = pastKeepCap(facts, c.events);
     const where = c.userspaceMissing ? `the userspace extension ${lib}` : c.sizeMismatch ? `a matching ${c.extension} between iptables and the kernel` : `the kernel module ${c.module}`;
     findings.push({
       title: `${c.kind === "target" ? "Target" : "Match"} ${c.extension}: ${c.userspaceMissing ? "userspace extension" : c.sizeMismatch ? "kernel/userspace size mismatch" : "kernel module"} missing`,
       severity,
       ...conf.toFinding(),
-      summary: `Rules using the ${c.kind} \`${c.extension}\` cannot load: ${where} is missing${loaded ? "" : ` (${c.module} not loaded${disk ? (disk.onDisk ? ", but installed" : `, not installed for ${kernel ?? "the running kernel"}`) : ""})`}. ${c.events.length} error line(s)${restoreFailed.length ? `; ${restoreFailed.length} restore failure(s)` : ""}${usingRules.length ? `; ${usingRules.length} rule(s) in the bundle use it` : ""}.`,
+      summary: `Rules using the ${c.kind} \`${c.extension}\` cannot load: ${where} is missing${loaded ? "" : ` (${c.module} not loaded${disk ? (disk.onDisk ? ", but installed" : `, not installed for ${kernel ?? "the running kernel"}`) : ""})`}. ${capped ? "At least " : ""}${c.events.length} error line(s)${capped ? " (the log holds more lines of this kind than the parser keeps)" : ""}${restoreFailed.length ? `; ${restoreFailed.length} restore failure(s)` : ""}${usingRules.length ? `; ${usingRules.length} rule(s) in the bundle use it` : ""}.`,
       mechanism: c.userspaceMissing
         ? `libxtables looks for ${lib} before asking the kernel; "Couldn't load ${c.kind} \`${c.extension}':No such file or directory" without a kernel-side warning means the .so is missing from the iptables package.`
         : c.sizeMismatch
@@ -252,9 +268,10 @@ function detect(facts: Facts): DetectedFinding[] {
           : `iptables asks the kernel for ${c.extension}; the kernel runs modprobe ${c.module}, which finds no ${c.module}.ko for ${kernel ?? "the running kernel"}, so the rule is refused ("No chain/target/match by that name" with legacy, "RULE_APPEND failed (No such file or directory)" with nft) and iptables-restore aborts the table at that line.`,
       evidence,
       ruledOutBy: [`\`modprobe ${c.module}\` succeeds on the host now (the module was installed after collection)`, "the rule using it was removed on purpose"],
-      metrics: { module: c.module, extension: c.extension, errorLines: c.events.length, loaded: Boolean(loaded), onDisk: disk ? disk.onDisk : null, userspaceMissing: c.userspaceMissing, sizeMismatch: c.sizeMismatch, rulesUsing: usingRules.length },
+      metrics: { module: c.module, extension: c.extension, errorLines: c.events.length, errorLinesAtLeast: capped, loaded: Boolean(loaded), onDisk: disk ? disk.onDisk : null, userspaceMissing: c.userspaceMissing, sizeMismatch: c.sizeMismatch, rulesUsing: usingRules.length },
       ...(firstEv?.wallTime ? { firstSeen: firstEv.wallTime } : {}),
-      ...(c.events[c.events.length - 1]?.wallTime ? { lastSeen: c.events[c.events.length - 1]?.wallTime } : {}),
+      // Past the cap the last kept line is not the last line.
+      ...(!capped && c.events[c.events.length - 1]?.wallTime ? { lastSeen: c.events[c.events.length - 1]?.wallTime } : {}),
       fixes,
     });
   }

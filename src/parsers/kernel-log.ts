@@ -44,7 +44,7 @@ import {
 } from "./kernel-log/classify.js";
 import { type FastLine, KLOG_FORMATS, type ParsedLine, inferYear, looksLikeBrokenStamp, parseLine, parseMarker, readLineFast, syslogDatePrefixes } from "./kernel-log/line-formats.js";
 import { type Seen, SuppressionAttributor } from "./kernel-log/ratelimit.js";
-import { MAX_KEPT_PER_CLASS, isRelevantProgramLine } from "./kernel-log/store.js";
+import { MAX_KEPT_PER_CLASS, MAX_NEW_AFTER_CAP, isRelevantProgramLine } from "./kernel-log/store.js";
 import { MAX_CONTINUATION_LINES, isFence, joinContinuation, unquote } from "./kernel-log/wrap.js";
 
 export { KLOG_CLASSES, klogClassSchema, klogFieldSchemas, klogPatterns, classifyMessage, NET_RATELIMITED_CLASSES } from "./kernel-log/classify.js";
@@ -146,7 +146,7 @@ export const classTotalsSchema = z.object({
   suppressed: int,
   /** count + suppressed. */
   total: int,
-  /** Messages of this class kept in `messages` (at most 5,000). */
+  /** Messages of this class kept in `messages`: the first 2,000, then only new texts (200 more at most). */
   kept: int,
   first: occurrenceSchema,
   last: occurrenceSchema,
@@ -166,7 +166,7 @@ export const schema = z.object({
   lastTime: z.string().optional(),
   boots: z.array(bootMarkerSchema),
   classes: z.partialRecord(klogClassSchema, classTotalsSchema),
-  /** Kept messages in log order: every class except `other`, up to 5,000 per class, plus firewall-program lines. */
+  /** Kept messages in log order: every class except `other` (the first 2,000 of each, then up to 200 with a text not kept yet), plus firewall-program lines. */
   messages: z.array(messageSchema),
   /** `other` messages counted but not kept. */
   otherDropped: int,
@@ -209,6 +209,17 @@ interface Verdict {
   n: number;
   /** This file's totals of the class, once known. */
   totals: Totals | undefined;
+  /** A message with this text was kept (past the cap, only new texts are). */
+  kept: boolean;
+}
+
+/** LOG prefixes remembered to tell a new one past the cap (every packet's line differs). */
+const MAX_LOG_PREFIXES = 4096;
+
+/** The text of a LOG line before its `IN=`: the rule's --log-prefix ("" for the rules without one). */
+function logPrefixOf(text: string): string {
+  const at = text.indexOf("IN=");
+  return at <= 0 ? "" : text.slice(0, at);
 }
 
 /** Distinct message texts whose verdict is remembered; the table is emptied when full. */
@@ -342,7 +353,7 @@ const programOf = (m: Msg): string | undefined => (m.progB > 0 ? m.raw.slice(m.p
 const BINARY = /[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]/;
 
 /** Marks a line the fast path found control characters in (handed to the general reader). */
-const BINARY_LINE: Verdict = { index: -1, cls: "other", func: "", n: 0, totals: undefined };
+const BINARY_LINE: Verdict = { index: -1, cls: "other", func: "", n: 0, totals: undefined, kept: false };
 
 function cut(s: string): string {
   return s.length > MAX_KEPT_CHARS ? s.slice(0, MAX_KEPT_CHARS) : s;
@@ -393,8 +404,10 @@ export const create: ParserFactory<KernelLogFacts> = (ctx) => {
   const messages: KlogMessage[] = [];
   const boots: KlogBootMarker[] = [];
   const verdicts = new Map<string, Verdict>();
-  const ctFullVerdict: Verdict = { index: CT_FULL_INDEX, cls: "ct-table-full", func: "", n: 0, totals: undefined };
-  const ratelimitVerdict: Verdict = { index: RATELIMIT_INDEX, cls: "ratelimit-summary", func: "net_ratelimit", n: 0, totals: undefined };
+  const ctFullVerdict: Verdict = { index: CT_FULL_INDEX, cls: "ct-table-full", func: "", n: 0, totals: undefined, kept: false };
+  const ratelimitVerdict: Verdict = { index: RATELIMIT_INDEX, cls: "ratelimit-summary", func: "net_ratelimit", n: 0, totals: undefined, kept: false };
+  /** LOG prefixes of the kept log-packet messages (what tells one LOG rule from another). */
+  const keptLogPrefixes = new Set<string>();
   const interned = new Map<string, string>();
   let lineCount = 0;
   let messageCount = 0;
@@ -464,7 +477,7 @@ export const create: ParserFactory<KernelLogFacts> = (ctx) => {
     const t = prepareText(text);
     const index = classifyIndex(t);
     const cls = classOfIndex(index);
-    const v: Verdict = { index, cls, func: "", n: 0, totals: classes.get(cls) };
+    const v: Verdict = { index, cls, func: "", n: 0, totals: classes.get(cls), kept: false };
     if (cls === "ratelimit-summary") {
       const f = fieldsOfIndex(index, t) as KlogFieldsFor<"ratelimit-summary">;
       v.func = detach(f.func);
@@ -576,7 +589,7 @@ export const create: ParserFactory<KernelLogFacts> = (ctx) => {
       keep = !m.progKernel && isRelevantProgramLine(programOf(m), textOf(m)) && totals.kept < MAX_KEPT_PER_CLASS;
       if (!keep) otherDropped++;
     } else {
-      keep = totals.kept < MAX_KEPT_PER_CLASS;
+      keep = totals.kept < MAX_KEPT_PER_CLASS || (totals.kept < MAX_KEPT_PER_CLASS + MAX_NEW_AFTER_CAP && saysSomethingNew(m, v));
       if (!keep) overCap++;
     }
     let msg: KlogMessage | undefined;
@@ -584,11 +597,16 @@ export const create: ParserFactory<KernelLogFacts> = (ctx) => {
       totals.kept++;
       msg = keepMessage(m, v);
       messages.push(msg);
+      v.kept = true;
+      if (cls === "log-packet" && keptLogPrefixes.size < MAX_LOG_PREFIXES) keptLogPrefixes.add(detach(logPrefixOf(textOf(m))));
     }
     if (cls === "ratelimit-summary") attributor.summary(v.func, m.suppressedN >= 0 ? m.suppressedN : v.n, index);
     else attributor.messageIn(totals.slot, msg, cls, index);
     release(m);
   };
+
+  /** Past the cap: a text no kept message has (a LOG line: a prefix none has). */
+  const saysSomethingNew = (m: Msg, v: Verdict): boolean => (v.cls === "log-packet" ? !keptLogPrefixes.has(logPrefixOf(textOf(m))) : !v.kept);
 
   const start = (m: Msg): void => {
     finish();
@@ -700,6 +718,7 @@ export const create: ParserFactory<KernelLogFacts> = (ctx) => {
       attributor.end();
       verdicts.clear();
       interned.clear();
+      keptLogPrefixes.clear();
       if (unparsedLines > 0) warn(`${unparsedLines} line(s) were not kernel log messages and were skipped`);
       if (warningsDropped > 0) warnings.push({ path, message: `${warningsDropped} more warning(s) not shown` });
       const classOut: Partial<Record<KlogClass, KlogClassTotals>> = {};

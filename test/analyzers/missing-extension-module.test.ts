@@ -12,7 +12,16 @@ const tmp: string[] = [];
 let real: DetectedFinding[];
 let derived: DetectedFinding[];
 let rsyslog: DetectedFinding[];
+let flooded: DetectedFinding[];
 beforeAll(async () => {
+  // The same real line repeated past the parser's per-class cap (2,000 kept, then new texts only).
+  const flood = await mkdtemp(join(tmpdir(), "nfdiag-mx-flood-"));
+  tmp.push(flood);
+  const warning = "lab-host iptables: Warning: Extension ipvs revision 0 not supported, missing kernel module?";
+  const lines = Array.from({ length: 2500 }, (_, i) => `2026-11-22T07:${String(15 + Math.floor(i / 60)).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}.456501+00:00 ${warning}`);
+  await writeFile(join(flood, "kern.log"), `${lines.join("\n")}\n`);
+  await writeFile(join(flood, "uname_-a"), "Linux lab-host 6.18.0-lab #1 SMP x86_64 GNU/Linux\n");
+  flooded = await run(flood);
   // The real rsyslog capture of the 6.18 lab (iptables/modprobe stderr via logger) as a loose bundle.
   const dir = await mkdtemp(join(tmpdir(), "nfdiag-mx-"));
   tmp.push(dir);
@@ -59,6 +68,18 @@ describe("missing-extension-module", () => {
     expect(user?.evidence[0]).toMatchObject({ path: "kern.log", line: 33 });
     expect(user?.fixes[0]!.title).toContain("libxt_klogmissing.so");
     expect(user?.confidence).toBeLessThan(ipvs!.confidence);
+  });
+
+  it("past the parser's cap the count of error lines is a lower bound, and the last kept line is no last-seen time", () => {
+    const ipvs = flooded.find((f) => f.metrics.module === "xt_ipvs");
+    expect(ipvs?.metrics).toMatchObject({ errorLines: 2000, errorLinesAtLeast: true });
+    expect(ipvs?.summary).toContain("At least 2000 error line(s) (the log holds more lines of this kind than the parser keeps)");
+    expect(ipvs?.firstSeen).toBe("2026-11-22T07:15:00.456501+00:00");
+    expect(ipvs?.lastSeen).toBeUndefined();
+    // Under the cap the count is exact.
+    const exact = rsyslog.find((f) => f.metrics.module === "xt_ipvs");
+    expect(exact?.metrics.errorLinesAtLeast).toBe(false);
+    expect(exact?.summary).not.toContain("At least");
   });
 
   it("the Ubuntu extra-modules package is named for Ubuntu kernels", async () => {

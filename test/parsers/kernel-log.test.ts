@@ -297,19 +297,60 @@ describe("kernel-log: robustness", () => {
     expect(warnings.filter((w) => w.message.includes("characters long")).map((w) => w.line)).toEqual([1, 2, 3]);
   });
 
-  it("memory bound: 5,000 kept per class, other lines only counted", () => {
+  it("memory bound: 2,000 kept per class, other lines only counted", () => {
     const p = create({ path: "var/log/kern.log", collectedAt: COLLECTED });
     let n = 0;
     for (let i = 0; i < 6000; i++) p.push(`Nov 22 06:42:24 lab-host kernel: [${1000 + i}.000000] nf_conntrack: nf_conntrack: table full, dropping packet`, ++n);
     for (let i = 0; i < 20000; i++) p.push(`Nov 22 06:42:25 lab-host kernel: [${7000 + i}.000000] eth0: something ${i}`, ++n);
     p.push("Nov 22 06:42:26 lab-host iptables-restore[1]: something odd", ++n);
     const { value: v } = p.end();
-    expect(v.classes["ct-table-full"]).toMatchObject({ count: 6000, kept: 5000 });
+    // One text over and over: nothing new past the cap.
+    expect(v.classes["ct-table-full"]).toMatchObject({ count: 6000, kept: 2000 });
     expect(v.classes["ct-table-full"]?.last.provenance.line).toBe(6000);
-    expect(v.overCap).toBe(1000);
+    expect(v.overCap).toBe(4000);
     expect(v.otherDropped).toBe(20000);
-    expect(v.messages).toHaveLength(5001);
-    expect(v.messages[5000]?.program).toBe("iptables-restore");
+    expect(v.messages).toHaveLength(2001);
+    expect(v.messages[2000]?.program).toBe("iptables-restore");
+  });
+
+  // Lines from kern-rsyslog-traditional.txt (a real rsyslog kern.log), repeated past the cap.
+  const MASQUERADE_IN_PREROUTING = "x_tables: ip_tables: MASQUERADE target: used from hooks PREROUTING, but only usable from POSTROUTING";
+  const KLOG_IN = "KLOG-IN: IN=klog-v0 OUT= MAC=52:25:88:de:1c:96:66:68:48:c1:54:c7:08:00 SRC=10.213.7.2 DST=10.213.7.1 LEN=29 TOS=0x00 PREC=0x00 TTL=64 ID=10610 DF PROTO=UDP SPT=54533 DPT=9999 LEN=9 ";
+  const kernelLine = (uptime: number, text: string): string => `Nov 22 07:15:44 lab-host kernel: [${uptime.toFixed(6).padStart(12)}] ${text}`;
+
+  it("past the cap, a text not kept yet is still kept (what a message names is not lost)", () => {
+    const p = create({ path: "var/log/kern.log", collectedAt: COLLECTED });
+    let n = 0;
+    for (let i = 0; i < 3000; i++) p.push(kernelLine(276 + i / 1000, MASQUERADE_IN_PREROUTING), ++n);
+    p.push(kernelLine(280, MASQUERADE_IN_PREROUTING.replace("PREROUTING", "INPUT")), ++n);
+    p.push(kernelLine(280.5, MASQUERADE_IN_PREROUTING), ++n);
+    const { value: v } = p.end();
+    const cls = v.messages[0]!.class;
+    expect(v.classes[cls]).toMatchObject({ count: 3002, kept: 2001 });
+    expect(v.overCap).toBe(1001);
+    const last = v.messages.at(-1)!;
+    expect(last.text).toContain("used from hooks INPUT");
+    expect(last.provenance.line).toBe(3001);
+  });
+
+  it("past the cap, a LOG line is kept when its prefix is new, up to 200 such lines", () => {
+    const p = create({ path: "var/log/kern.log", collectedAt: COLLECTED });
+    let n = 0;
+    for (let i = 0; i < 2500; i++) p.push(kernelLine(275 + i / 1000, KLOG_IN.replace("ID=10610", `ID=${10610 + i}`)), ++n);
+    // Every packet differs, but the prefix is the same: not kept.
+    expect(p.end().value.classes["log-packet"]).toMatchObject({ count: 2500, kept: 2000 });
+
+    const q = create({ path: "var/log/kern.log", collectedAt: COLLECTED });
+    n = 0;
+    for (let i = 0; i < 2000; i++) q.push(kernelLine(275 + i / 1000, KLOG_IN), ++n);
+    for (let i = 0; i < 300; i++) q.push(kernelLine(300 + i, KLOG_IN.replace("KLOG-IN:", `DROP-${i}:`)), ++n);
+    q.push(kernelLine(700, KLOG_IN.replace("KLOG-IN:", "DROP-0:")), ++n);
+    const { value: w } = q.end();
+    expect(w.classes["log-packet"]).toMatchObject({ count: 2301, kept: 2200 });
+    const kept = w.messages.filter((m) => m.class === "log-packet");
+    expect(kept[2000]?.text.startsWith("DROP-0:")).toBe(true);
+    expect(kept[2199]?.text.startsWith("DROP-199:")).toBe(true);
+    expect(kept.at(-1)?.provenance.line).toBe(2200);
   });
 
   it("an uptime going back marks a new boot", () => {
