@@ -209,7 +209,6 @@ class FileCollector implements MemberHandler {
   }
 }
 
-/** A member that ended before its declared size (a truncated archive) is a truncated source. */
 /** The chunks decoded as one UTF-8 text; the list is emptied so that nothing holds them any more. */
 function takeText(chunks: Buffer[]): string {
   const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
@@ -217,6 +216,7 @@ function takeText(chunks: Buffer[]): string {
   return text;
 }
 
+/** A member that ended before its declared size (a truncated archive) is a truncated source. */
 function markShort(file: BundleFile, declared: number | undefined): void {
   if (declared !== undefined && file.size < declared) file.truncated ??= `only ${file.size} of ${declared} bytes present (archive truncated)`;
 }

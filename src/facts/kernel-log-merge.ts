@@ -2,9 +2,10 @@
  * One kernel log out of every log file of a bundle. dmesg, kern.log/syslog/messages and the
  * journal hold many of the same lines: each message is kept once, and the result is in time order.
  *
- * Cost: a 1 GB bundle brings ~50,000 kept messages (125,000 before the parser kept 2,000 per class). Each message's wall time is parsed once and
- * its text looked up once (a text id); everything else works on numbers in typed arrays indexed
- * by the message's position, and the result hands those numbers on (the timeline reuses them).
+ * Cost: a 1 GB bundle brings ~50,000 kept messages (125,000 before the parser kept 2,000 per
+ * class). Each message's wall time is parsed once and its text looked up once (a text id);
+ * everything else works on numbers in typed arrays indexed by the message's position, and the
+ * result hands those numbers on (the timeline reuses them).
  */
 import type { KlogClass, KlogMessage } from "../parsers/kernel-log.js";
 import { parseIsoTime } from "./iso-time.js";
